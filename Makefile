@@ -1,0 +1,58 @@
+# Lotse: two commands on a fresh machine.
+#   make run   installs everything and starts Lotse on http://127.0.0.1:8000
+#   make test  installs everything and runs the checks and tests (what CI runs)
+
+SHELL := /bin/bash
+PY311 ?= $(firstword $(shell command -v python3.11) $(wildcard $(HOME)/.pyenv/versions/3.11.*/bin/python3.11))
+PY310 ?= $(firstword $(shell command -v python3.10) $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10))
+PIP_QUIET := --quiet --disable-pip-version-check --no-input
+APT_PACKAGES := chromium fonts-noto-core
+
+.PHONY: install run test check lint typecheck kb-check system-deps lock clean
+
+install: .venv/.installed .venv-rasa/.installed
+
+.venv/.installed: requirements/app.lock pyproject.toml
+	@test -n "$(PY311)" || { echo "Python 3.11 not found (set PY311=/path/to/python3.11)"; exit 1; }
+	$(PY311) -m venv .venv
+	.venv/bin/pip install $(PIP_QUIET) --no-deps -r requirements/app.lock 2> >(grep -v 'is ignored' >&2)
+	.venv/bin/pip install $(PIP_QUIET) --no-deps -e . 2> >(grep -v 'is ignored' >&2)
+	touch $@
+
+.venv-rasa/.installed: requirements/rasa.lock
+	@test -n "$(PY310)" || { echo "Python 3.10 not found (Rasa 3.6 needs it; set PY310=/path/to/python3.10)"; exit 1; }
+	$(PY310) -m venv .venv-rasa
+	.venv-rasa/bin/pip install $(PIP_QUIET) --no-deps -r requirements/rasa.lock 2> >(grep -v -e 'is ignored' -e DEPRECATION -e '^ ' >&2)
+	touch $@
+
+# Debian packages for the browser tests and screenshots (headless Chromium, fonts for all scripts).
+system-deps:
+	@if command -v chromium >/dev/null && dpkg -s fonts-noto-core >/dev/null 2>&1; then :; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
+
+run: install
+	.venv/bin/lotse serve
+
+kb-check: install
+	.venv/bin/lotse kb check
+
+lint: install
+	.venv/bin/ruff check .
+
+typecheck: install
+	.venv/bin/mypy lotse server actions knowledge bot
+
+test: install system-deps
+	.venv/bin/lotse kb check
+	.venv/bin/ruff check .
+	.venv/bin/mypy lotse server actions knowledge bot
+	.venv/bin/pytest -q
+
+# Re-resolve the application lock file from pyproject.toml (after changing dependencies).
+lock:
+	rm -rf /tmp/lotse-lock && $(PY311) -m venv /tmp/lotse-lock
+	/tmp/lotse-lock/bin/pip install $(PIP_QUIET) '.[dev]'
+	/tmp/lotse-lock/bin/pip freeze --exclude-editable | grep -v '^lotse' > requirements/app.lock
+
+clean:
+	rm -rf .venv .venv-rasa var .rasa

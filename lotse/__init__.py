@@ -1,0 +1,1 @@
+"""Lotse: shared core (languages, locales, language detection) and the command line."""

@@ -1,0 +1,89 @@
+"""The ``lotse`` command: one entry point for running, asking, training and checking.
+
+Each subcommand lives in the package that owns the behaviour; this module only parses
+arguments, so ``lotse --help`` is the map of what an operator can do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from lotse.supervisor import serve
+
+    return serve(host=args.host, port=args.port, retrain=args.retrain)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from lotse.rasa_model import ensure_model
+
+    path = ensure_model(force=args.force)
+    print(path)
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from knowledge.cli import ask_command
+
+    return ask_command(args)
+
+
+def _kb_check(args: argparse.Namespace) -> int:
+    from knowledge.cli import kb_check_command
+
+    return kb_check_command(args)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from server.core.db import upgrade_database
+
+    upgrade_database()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lotse", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="start Rasa, the action server and the hub on localhost")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=None, help="hub port (default: settings)")
+    serve.add_argument("--retrain", action="store_true", help="train the Rasa model even if cached")
+    serve.set_defaults(func=_serve)
+
+    train = sub.add_parser("train", help="train the Rasa model unless the cached one is current")
+    train.add_argument("--force", action="store_true")
+    train.set_defaults(func=_train)
+
+    ask = sub.add_parser("ask", help="answer a question from the knowledge base, no server needed")
+    ask.add_argument("text", nargs="?", help="the question")
+    ask.add_argument("--region", default=None)
+    ask.add_argument("--language", default=None, help="answer language (default: detected)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--jsonl", action="store_true", help="read JSON lines from stdin, write JSON lines")
+    ask.set_defaults(func=_ask)
+
+    kb = sub.add_parser("kb", help="knowledge base tools")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    check = kb_sub.add_parser("check", help="validate entries, regions, translations and review dates")
+    check.add_argument("--today", default=None, help="ISO date to check review dates against")
+    check.add_argument("--strict", action="store_true", help="treat warnings (due reviews) as errors")
+    check.set_defaults(func=_kb_check)
+
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply Alembic migrations")
+    upgrade.set_defaults(func=_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

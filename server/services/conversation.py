@@ -1,0 +1,188 @@
+"""The conversation path: store what comes in, ask the dialogue engine, store what goes out.
+
+Ordering matters for trust: a newcomer's message is committed *before* Rasa is asked, so a
+crash or an outage never loses it, and each reply is committed before it is published.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lotse.langid import conversation_language
+from lotse.languages import LANGUAGES, RTL_LANGUAGES
+from lotse.paths import DOMAIN_FILE
+from server.core.config import Settings
+from server.models import ChatSession, Message, utcnow
+from server.services.contact import contact_line
+from server.services.dialogue import DialogueUnavailable, RasaClient
+from server.services.events import EventBus
+from server.services.render import OutMessage, render
+
+CHANNELS = ("web", "telegram", "kiosk", "api")
+# Commands people know from messengers, mapped onto Rasa intents.
+COMMAND_ALIASES = {"start": "greet", "language": "choose_language", "human": "request_human", "help": "help"}
+_PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.DOTALL)
+
+
+@lru_cache(maxsize=1)
+def domain_intents() -> frozenset[str]:
+    domain = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
+    return frozenset(str(i) for i in domain.get("intents", []))
+
+
+def normalise_payload(text: str) -> tuple[str, bool]:
+    """Return (text for Rasa, is_payload). Unknown ``/commands`` are sent as plain text."""
+    match = _PAYLOAD.match(text.strip())
+    if not match:
+        return text, False
+    intent = COMMAND_ALIASES.get(match.group(1), match.group(1))
+    entities = match.group(2) or ""
+    if intent not in domain_intents():
+        return text.lstrip("/"), False
+    if entities:
+        try:
+            parsed = json.loads(entities)
+        except ValueError:
+            return text.lstrip("/"), False
+        if not isinstance(parsed, dict):
+            return text.lstrip("/"), False
+        entities = json.dumps({str(k): str(v) for k, v in parsed.items()}, ensure_ascii=False)
+    return f"/{intent}{entities}", True
+
+
+def message_dict(message: Message) -> dict[str, Any]:
+    payload = message.payload or {}
+    return {
+        "seq": message.seq,
+        "sender": message.sender,
+        "text": message.text,
+        "language": message.language,
+        "dir": "rtl" if message.language in RTL_LANGUAGES else "ltr",
+        "buttons": payload.get("buttons", []),
+        "sources": payload.get("sources", []),
+        "time": message.created_at.isoformat(),
+    }
+
+
+@dataclass
+class Reply:
+    session: ChatSession
+    user_message: Message
+    messages: list[Message]
+
+
+class SessionNotFound(LookupError):
+    pass
+
+
+class ConversationService:
+    def __init__(self, settings: Settings, dialogue: RasaClient, bus: EventBus) -> None:
+        self.settings = settings
+        self.dialogue = dialogue
+        self.bus = bus
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _lock(self, session_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(session_id, threading.Lock())
+
+    def create_session(
+        self, db: Session, channel: str, language: str | None = None, region: str | None = None,
+        external_id: str | None = None,
+    ) -> ChatSession:
+        chat = ChatSession(
+            channel=channel, language=language, region=region or self.settings.default_region,
+            external_id=external_id,
+        )
+        db.add(chat)
+        db.commit()
+        return chat
+
+    def get_session(self, db: Session, session_id: str) -> ChatSession:
+        chat = db.get(ChatSession, session_id)
+        if chat is None:
+            raise SessionNotFound(session_id)
+        return chat
+
+    def messages_after(self, db: Session, session_id: str, after: int) -> Sequence[Message]:
+        self.get_session(db, session_id)
+        return db.scalars(
+            select(Message).where(Message.session_id == session_id, Message.seq > after).order_by(Message.seq)
+        ).all()
+
+    def _append(self, db: Session, chat: ChatSession, sender: str, text: str, language: str | None,
+                payload: dict[str, Any] | None = None) -> Message:
+        chat.last_seq += 1
+        chat.last_activity_at = utcnow()
+        message = Message(
+            session_id=chat.id, seq=chat.last_seq, sender=sender, channel=chat.channel,
+            language=language, text=text, payload=payload or {},
+        )
+        db.add(message)
+        return message
+
+    def contact(self, chat: ChatSession) -> str:
+        return contact_line(chat.region or self.settings.welcome_center_region)
+
+    def handle_user_message(self, db: Session, session_id: str, text: str) -> Reply:
+        with self._lock(session_id):
+            chat = self.get_session(db, session_id)
+            rasa_text, is_payload = normalise_payload(text)
+            if not is_payload:
+                chat.language = conversation_language(text, chat.language, self.settings.default_language)
+            language = chat.language or self.settings.default_language
+            user_message = self._append(db, chat, "user", text, None if is_payload else language)
+            db.commit()
+            self.bus.publish(chat.id, message_dict(user_message))
+
+            if chat.mode != "bot":
+                # A case manager has the conversation: the bot stays silent.
+                return Reply(chat, user_message, [])
+
+            try:
+                bot_messages = self.dialogue.send(
+                    chat.id, rasa_text,
+                    {"language": language, "region": chat.region, "channel": chat.channel},
+                )
+                rendered = render(bot_messages, language, self.contact(chat))
+                chat.language = rendered.language
+                outgoing = rendered.messages
+            except DialogueUnavailable:
+                outgoing = [OutMessage(
+                    text=_service_unavailable(language, self.contact(chat)), language=language,
+                    meta={"fallback": "dialogue_unavailable"},
+                )]
+            stored = [
+                self._append(db, chat, "bot", m.text, m.language,
+                             {"buttons": m.buttons, "sources": m.sources, "meta": m.meta})
+                for m in outgoing
+            ]
+            db.commit()
+            for message in stored:
+                self.bus.publish(chat.id, message_dict(message))
+            return Reply(chat, user_message, stored)
+
+    def set_language(self, db: Session, session_id: str, language: str) -> ChatSession:
+        if language not in LANGUAGES:
+            raise ValueError(language)
+        chat = self.get_session(db, session_id)
+        chat.language = language
+        db.commit()
+        return chat
+
+
+def _service_unavailable(language: str, contact: str) -> str:
+    from lotse.i18n import t
+
+    return t("service_unavailable", language, contact=contact)

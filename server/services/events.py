@@ -1,0 +1,48 @@
+"""In-process fan-out of new messages to open push connections (server-sent events).
+
+Writers are request threads; readers are asyncio tasks, so publishing hops onto the event
+loop thread-safely. Messages are stored before they are published, so a reader that missed an
+event (network drop) catches up from the database with ``Last-Event-ID``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import defaultdict
+from typing import Any
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def subscribe(self, session_id: str) -> asyncio.Queue[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+        with self._lock:
+            self._subscribers[session_id].add(queue)
+        return queue
+
+    def unsubscribe(self, session_id: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        with self._lock:
+            self._subscribers[session_id].discard(queue)
+            if not self._subscribers[session_id]:
+                del self._subscribers[session_id]
+
+    def publish(self, session_id: str, message: dict[str, Any]) -> None:
+        with self._lock:
+            queues = list(self._subscribers.get(session_id, ()))
+        if not queues or self._loop is None:
+            return
+        for queue in queues:
+            self._loop.call_soon_threadsafe(_put_nowait, queue, message)
+
+
+def _put_nowait(queue: asyncio.Queue[dict[str, Any]], message: dict[str, Any]) -> None:
+    if not queue.full():  # a stuck reader must not grow memory; it re-syncs from the database
+        queue.put_nowait(message)
