@@ -25,7 +25,7 @@ from server.core.config import Settings
 from server.models import ChatSession, Message, utcnow
 from server.services.contact import contact_line
 from server.services.dialogue import DialogueUnavailable, RasaClient
-from server.services.events import EventBus
+from server.services.events import EventBus, SessionRef
 from server.services.render import OutMessage, render
 
 CHANNELS = ("web", "telegram", "kiosk", "api")
@@ -74,6 +74,10 @@ def message_dict(message: Message) -> dict[str, Any]:
     }
 
 
+def ref(chat: ChatSession) -> SessionRef:
+    return SessionRef(chat.id, chat.channel, chat.external_id)
+
+
 @dataclass
 class Reply:
     session: ChatSession
@@ -108,6 +112,15 @@ class ConversationService:
         db.add(chat)
         db.commit()
         return chat
+
+    def session_for_external(self, db: Session, channel: str, external_id: str) -> ChatSession:
+        """The conversation of a messenger chat (e.g. a Telegram chat id), created on first contact."""
+        chat = db.scalars(
+            select(ChatSession)
+            .where(ChatSession.channel == channel, ChatSession.external_id == external_id)
+            .order_by(ChatSession.created_at.desc())
+        ).first()
+        return chat or self.create_session(db, channel, external_id=external_id)
 
     def get_session(self, db: Session, session_id: str) -> ChatSession:
         chat = db.get(ChatSession, session_id)
@@ -144,7 +157,7 @@ class ConversationService:
             language = chat.language or self.settings.default_language
             user_message = self._append(db, chat, "user", text, None if is_payload else language)
             db.commit()
-            self.bus.publish(chat.id, message_dict(user_message))
+            self.bus.publish(ref(chat), message_dict(user_message))
 
             if chat.mode != "bot":
                 # A case manager has the conversation: the bot stays silent.
@@ -170,7 +183,7 @@ class ConversationService:
             ]
             db.commit()
             for message in stored:
-                self.bus.publish(chat.id, message_dict(message))
+                self.bus.publish(ref(chat), message_dict(message))
             return Reply(chat, user_message, stored)
 
     def set_language(self, db: Session, session_id: str, language: str) -> ChatSession:

@@ -8,9 +8,26 @@ event (network drop) catches up from the database with ``Last-Event-ID``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    """Enough to route a message to its channel without another database read."""
+
+    session_id: str
+    channel: str
+    external_id: str | None = None
+
+
+Listener = Callable[[SessionRef, dict[str, Any]], None]
 
 
 class EventBus:
@@ -18,6 +35,11 @@ class EventBus:
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener`` for every published message (channel adapters push with it)."""
+        self._listeners.append(listener)
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -34,7 +56,13 @@ class EventBus:
             if not self._subscribers[session_id]:
                 del self._subscribers[session_id]
 
-    def publish(self, session_id: str, message: dict[str, Any]) -> None:
+    def publish(self, ref: SessionRef, message: dict[str, Any]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(ref, message)
+            except Exception:  # one broken channel must not stop the others
+                log.exception("message listener failed")
+        session_id = ref.session_id
         with self._lock:
             queues = list(self._subscribers.get(session_id, ()))
         if not queues or self._loop is None:
