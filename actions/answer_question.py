@@ -39,7 +39,7 @@ class ActionAnswerQuestion(Action):
         answerer = get_answerer()
         topic = entity(tracker, "topic")
         if topic in TOPICS:
-            answer = answerer.answer_entry(f"{topic}-overview", ctx.language, ctx.region)
+            answer = answerer.answer_entry(f"{topic.replace('_', '-')}-overview", ctx.language, ctx.region)
         else:
             text = tracker.latest_message.get("text") or ""
             answer = answerer.answer(text, language=ctx.language, region=ctx.region)
