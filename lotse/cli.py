@@ -44,6 +44,12 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _telegram_poll(args: argparse.Namespace) -> int:
+    from bot.polling import main as poll
+
+    return poll()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lotse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply Alembic migrations")
     upgrade.set_defaults(func=_db_upgrade)
+
+    telegram = sub.add_parser("telegram", help="Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
+    poll = telegram_sub.add_parser("poll", help="run the bot with long polling (local development)")
+    poll.set_defaults(func=_telegram_poll)
     return parser
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -37,12 +37,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     bus = EventBus()
     dialogue = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    telegram: Callable[[], AbstractAsyncContextManager[None]] = nullcontext
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upgrade_database(settings.database_url)
         bus.bind_loop(asyncio.get_running_loop())
-        yield
+        async with telegram():
+            yield
         dialogue.close()
 
     app = FastAPI(
@@ -64,6 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(health.router)
+    if settings.telegram_bot_token:  # Telegram channel: not even imported without a token
+        from server.api.routes.telegram import mount_telegram
+
+        telegram = mount_telegram(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

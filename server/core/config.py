@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lotse.languages import LANGUAGES
@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = Field(
         default=None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "LOTSE_TELEGRAM_BOT_TOKEN")
     )
+    telegram_webhook_secret: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$",
+        description="secret Telegram sends in X-Telegram-Bot-Api-Secret-Token; webhook calls without it are refused",
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None, description="public https base URL of the hub; if set, the hub registers its webhook at start",
+    )
+    telegram_webhook_path: str = Field(default="/telegram/webhook", pattern=r"^/[\w/.-]*$")
+    telegram_api_base_url: str | None = Field(
+        default=None, description="Bot API server (default: https://api.telegram.org); tests point it at a fake",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -62,6 +73,30 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _optional_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"{value!r}: Telegram only calls https:// webhooks")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            raise ValueError("LOTSE_TELEGRAM_WEBHOOK_URL needs LOTSE_TELEGRAM_WEBHOOK_SECRET (to keep it private)")
+        return self
+
+    def telegram_webhook(self) -> str | None:
+        """The full webhook address Telegram should call, or None when the hub has no public URL."""
+        return f"{self.telegram_webhook_url}{self.telegram_webhook_path}" if self.telegram_webhook_url else None
 
     def sqlite_path(self) -> Path | None:
         if self.database_url.startswith("sqlite:///"):

@@ -44,7 +44,8 @@ def normalise_payload(text: str) -> tuple[str, bool]:
     """Return (text for Rasa, is_payload). Unknown ``/commands`` are sent as plain text."""
     match = _PAYLOAD.match(text.strip())
     if not match:
-        return text, False
+        # Rasa would read any leading "/" as intent syntax; typed text must stay text.
+        return text.lstrip().lstrip("/") or text, False
     intent = COMMAND_ALIASES.get(match.group(1), match.group(1))
     entities = match.group(2) or ""
     if intent not in domain_intents():

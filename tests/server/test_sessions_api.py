@@ -78,7 +78,7 @@ def test_bad_input_gets_a_clear_4xx_and_nothing_is_stored(client: TestClient) ->
         (client.post(url, json={"text": "a" * 20_000}), 413, "too long"),
         (client.post(url, json={"text": "abc\x00\x01def"}), 422, "binary"),
         (client.post(url, content=b"\xff\xfe\x00garbage{", headers={"Content-Type": "application/json"}),
-         422, "JSON"),
+         400, "parsing the body"),
         (client.post(url, content=b'{"text": "unterminated', headers={"Content-Type": "application/json"}),
          422, "JSON"),
         (client.post(url, json={"txt": "hallo"}), 422, "text"),
@@ -92,7 +92,8 @@ def test_bad_input_gets_a_clear_4xx_and_nothing_is_stored(client: TestClient) ->
 
 
 def test_unknown_sessions_and_bad_parameters(client: TestClient) -> None:
-    for sid in ("0" * 32, "not-a-session", "../../etc"):
+    assert client.post("/api/v1/sessions/../../etc/messages", json={"text": "hallo"}).status_code == 404
+    for sid in ("0" * 32, "not-a-session", "a" * 33):
         response = client.post(f"/api/v1/sessions/{sid}/messages", json={"text": "hallo"})
         assert response.status_code == 404 and "Unknown session" in response.json()["detail"]
         assert client.get(f"/api/v1/sessions/{sid}/messages").status_code == 404
