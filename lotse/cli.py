@@ -37,6 +37,14 @@ def _kb_check(args: argparse.Namespace) -> int:
     return kb_check_command(args)
 
 
+def _kb_index(args: argparse.Namespace) -> int:
+    from knowledge.answer import get_answerer
+
+    get_answerer()  # builds or loads the cached index, with a progress bar when building
+    print("knowledge index ready")
+    return 0
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
     from server.core.db import upgrade_database
 
@@ -78,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--today", default=None, help="ISO date to check review dates against")
     check.add_argument("--strict", action="store_true", help="treat warnings (due reviews) as errors")
     check.set_defaults(func=_kb_check)
+    index = kb_sub.add_parser("index", help="build the retrieval index now (otherwise built on first use)")
+    index.set_defaults(func=_kb_index)
 
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -109,6 +109,8 @@ def serve(host: str = "127.0.0.1", port: int | None = None, retrain: bool = Fals
     hub_port = port or settings.hub_port
     upgrade_database(settings.database_url)
     model = ensure_model(force=retrain)
+    # Build the knowledge index here, visibly, so the action server only loads it from the cache.
+    subprocess.run([sys.executable, "-m", "lotse.cli", "kb", "index"], cwd=ROOT, check=True)
     run_dir = VAR / "run" / str(hub_port)
     endpoints, credentials = _write_rasa_config(run_dir, settings.action_server_url)
     hub_url = f"http://{host}:{hub_port}"

@@ -1,0 +1,186 @@
+"""The one question-answering contract of Lotse, used by ``lotse ask`` and the Rasa actions.
+
+An answer is either a curated entry in the asker's language with its sources, or an honest
+"no answer" that says why: the question is outside what Lotse covers (``out_of_scope``), or it
+is on topic but no entry clearly answers it (``handoff_offered``: a person should help).
+Guessing is the failure this module exists to prevent, so every decision goes through the
+calibrated confidence of ``knowledge.calibration``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge.calibration import Calibrator, base_features, calibrator_for
+from knowledge.encoders import Encoder, default_encoder
+from knowledge.index import HybridIndex
+from knowledge.model import STATE_REGION, Entry, KnowledgeBase, load_knowledge
+from lotse.i18n import native_name, t
+from lotse.langid import detect
+from lotse.languages import DEFAULT_LANGUAGE, fallback_chain, normalise
+
+log = logging.getLogger(__name__)
+
+# The calibrated probability at which the top entry is shown as the answer.
+ANSWER_THRESHOLD = 0.5
+OFF_TOPIC_THRESHOLD = 0.5
+MAX_QUERY_CHARS = 1000  # E5 reads 512 tokens; the rest of a long message only adds noise
+CONTRACT_KEYS = ("language", "answer", "sources", "confidence", "handoff_offered", "out_of_scope")
+
+
+@dataclass
+class Answer:
+    """What Lotse replies to one question.
+
+    ``language`` is the language of ``answer``. It equals the asker's language unless the
+    entry is not translated into it: then ``answer`` starts with a notice in the asker's
+    language ("not yet available in ..., here it is in ...") and continues in the first
+    available language of ``lotse.languages.fallback_chain``, and ``language`` names *that*
+    language, so a client sets text direction and speech output for what it really shows.
+    Without an answer, ``language`` is the asker's language.
+    """
+
+    language: str
+    answer: str | None
+    sources: list[dict[str, str | None]]
+    confidence: float
+    handoff_offered: bool
+    out_of_scope: bool
+    entry_id: str | None = None
+    topic: str | None = None
+    urgency: str | None = None
+    ask_town: bool = False
+    scores: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+
+    def to_contract(self) -> dict[str, Any]:
+        """The JSON contract: the six agreed keys first, then extras consumers may ignore."""
+        return {
+            "language": self.language,
+            "answer": self.answer,
+            "sources": self.sources,
+            "confidence": round(float(self.confidence), 4),
+            "handoff_offered": self.handoff_offered,
+            "out_of_scope": self.out_of_scope,
+            "entry_id": self.entry_id,
+            "topic": self.topic,
+            "urgency": self.urgency,
+            "ask_town": self.ask_town,
+        }
+
+
+def reply_language(text: str, language: str | None = None) -> str:
+    """The asker's language: as given (normalised), else detected from ``text``, else German."""
+    return normalise(language) or detect(text).language or DEFAULT_LANGUAGE
+
+
+class Answerer:
+    """Loads the encoder, the index and the calibration once; answers from many threads."""
+
+    def __init__(self, kb: KnowledgeBase | None = None, encoder: Encoder | None = None, *,
+                 index: HybridIndex | None = None, calibrator: Calibrator | None = None) -> None:
+        if index is not None:
+            kb, encoder = index.kb, index.encoder
+        self.kb = kb if kb is not None else load_knowledge()
+        self.encoder = encoder if encoder is not None else default_encoder()
+        self.index = index if index is not None else HybridIndex(self.kb, self.encoder)
+        self.calibrator = calibrator if calibrator is not None else calibrator_for(self.index)
+
+    def _region(self, region: str | None) -> str | None:
+        if region is None or region == STATE_REGION:
+            return None
+        if region not in self.kb.regions:
+            log.warning("unknown region %r: answering with state-wide entries only", region)
+            return None
+        return region
+
+    def answer(self, text: str, language: str | None = None, region: str | None = None) -> Answer:
+        """Answer ``text``; ``language`` (else detected, else German) is the reply language."""
+        lang = reply_language(text, language)
+        region = self._region(region)
+        text = text.strip()[:MAX_QUERY_CHARS]
+        visible = self.index.visible(region)
+        if not text or not visible.any():
+            return Answer(lang, None, [], 0.0, handoff_offered=bool(text), out_of_scope=False)
+
+        vector = self.encoder.encode_queries([text])[0]
+        scores = self.index.score(vector, self.index.query_tokens(text), visible)
+        top, base = base_features(scores)
+        confidence, off_topic = self.calibrator.predict(base, vector)
+        entry = self.kb.entries[self.index.entry_ids[top]]
+        debug = {"p_correct": confidence, "p_off_topic": off_topic, "fused": float(base[0])}
+        if confidence >= ANSWER_THRESHOLD:
+            result = self._compose(entry, lang, region, confidence)
+        elif off_topic >= OFF_TOPIC_THRESHOLD:
+            result = Answer(lang, None, [], confidence, handoff_offered=False, out_of_scope=True)
+        else:
+            # On topic but unclear: no guess, a person instead. The topic of the best guess
+            # still helps to route the hand-off.
+            result = Answer(lang, None, [], confidence, handoff_offered=True, out_of_scope=False,
+                            topic=entry.topic)
+        result.scores = debug
+        return result
+
+    def answer_entry(self, entry_id: str, language: str, region: str | None = None) -> Answer:
+        """A known entry (a topic button such as "residence-overview"), localised for ``region``.
+
+        Ids are kebab-case, topics are snake_case: "language_courses-overview", as a button
+        built from the topic name spells it, means "language-courses-overview".
+        """
+        lang = normalise(language) or DEFAULT_LANGUAGE
+        region = self._region(region)
+        entry = self.kb.entries.get(self.index.substitute(entry_id.replace("_", "-"), region))
+        if entry is None or entry.region not in (STATE_REGION, region):
+            log.warning("entry %r not available (region %r)", entry_id, region)
+            return Answer(lang, None, [], 0.0, handoff_offered=True, out_of_scope=False)
+        return self._compose(entry, lang, region, 1.0)
+
+    def _compose(self, entry: Entry, lang: str, region: str | None, confidence: float) -> Answer:
+        used = next((code for code in fallback_chain(lang) if code in entry.answers), None)
+        if used is None:  # only possible for content that fails `lotse kb check`
+            used = next(iter(entry.answers))
+        text = entry.answers[used].text.strip()
+        if used != lang:
+            text = t("answer_in_other_language", lang, language=native_name(used)) + "\n\n" + text
+        ask_town = entry.depends_on_office and region is None
+        if ask_town:
+            text += "\n\n" + t("ask_town", lang)
+        handoff = entry.handoff
+        return Answer(
+            language=used,
+            answer=text,
+            sources=[{"id": s.id, "title": s.title, "url": s.url} for s in entry.sources],
+            confidence=confidence,
+            handoff_offered=bool(handoff and handoff.offer),
+            out_of_scope=False,
+            entry_id=entry.id,
+            topic=entry.topic,
+            urgency=handoff.urgency if handoff else None,
+            ask_town=ask_town,
+        )
+
+
+_answerer: Answerer | None = None
+_lock = threading.Lock()
+
+
+def get_answerer() -> Answerer:
+    """The process-wide answerer: the model and the index are loaded once, on first use.
+
+    Content edits are picked up by restarting the process (the index cache makes that fast
+    when only the code changed, and rebuilds it when the content changed).
+    """
+    global _answerer
+    with _lock:
+        if _answerer is None:
+            _answerer = Answerer()
+        return _answerer
+
+
+def reset_answerer() -> None:
+    """Forget the process-wide answerer (tests, or after pointing LOTSE_KNOWLEDGE_DIR elsewhere)."""
+    global _answerer
+    with _lock:
+        _answerer = None
