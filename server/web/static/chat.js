@@ -7,7 +7,10 @@
   const store = window.localStorage;
   const $ = (id) => document.getElementById(id);
   const log = $("log"), form = $("form"), input = $("input"), typing = $("typing");
-  const state = { session: store.getItem("lotse.session"), lastSeq: 0, language: null, events: null, seen: new Set() };
+  const state = {
+    session: store.getItem("lotse.session"), lastSeq: 0, language: null, events: null,
+    seen: new Set(), pending: [],  // texts shown as local bubbles, not yet confirmed by the hub
+  };
 
   async function api(path, options = {}) {
     const response = await fetch(API + path, {
@@ -33,7 +36,11 @@
     if (state.seen.has(message.seq)) return;
     state.seen.add(message.seq);
     state.lastSeq = Math.max(state.lastSeq, message.seq);
-    if (message.sender === "user" && message.text.startsWith("/")) return; // a pressed button
+    if (message.sender === "user") {
+      const local = state.pending.indexOf(message.text);
+      if (local >= 0) { state.pending.splice(local, 1); return; } // already shown when sent
+      if (message.text.startsWith("/")) return; // a pressed button
+    }
     const item = document.createElement("div");
     item.className = "msg msg--" + message.sender;
     item.setAttribute("dir", message.dir || "auto");
@@ -47,6 +54,7 @@
       list.setAttribute("aria-label", state.texts?.sources || "Sources");
       for (const source of message.sources) {
         const li = document.createElement("li");
+        li.dir = "auto"; // German source titles inside a right-to-left answer
         const href = safeUrl(source.url);
         if (href) {
           const a = document.createElement("a");
@@ -108,12 +116,17 @@
   async function send(text, shownAs) {
     if (!text.trim()) return;
     showUserBubble(shownAs || text);
+    state.pending.push(text.trim());
     typing.hidden = false;
     try {
       const reply = await api(`/sessions/${state.session}/messages`, {
         method: "POST", body: JSON.stringify({ text }),
       });
-      state.seen.add(reply.user_seq);
+      if (!state.seen.has(reply.user_seq)) {  // the push stream has not delivered it yet
+        state.seen.add(reply.user_seq);
+        const local = state.pending.indexOf(text.trim());
+        if (local >= 0) state.pending.splice(local, 1);
+      }
       await applyLanguage(reply.language);
       reply.messages.forEach(addMessage);
       setStatus("");
@@ -175,6 +188,9 @@
     await applyLanguage(language || "de");
     listen();
     await send("/greet", "👋");
+    // A municipal page can link straight to a question: /?lang=ar&q=...
+    const question = new URLSearchParams(window.location.search).get("q");
+    if (question) await send(question.slice(0, 4000));
   }
 
   form.addEventListener("submit", (event) => {

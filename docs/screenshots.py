@@ -1,0 +1,38 @@
+"""Take the README's screenshots from a running Lotse (``lotse serve``) in headless Chromium.
+
+Usage: .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).parent / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def main(base: str) -> None:
+    OUT.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 430, "height": 900}, device_scale_factor=1)
+        question = quote("كم تكلفة التجنيس في ألمانيا؟")
+        page.goto(f"{base}/?lang=ar&q={question}")
+        page.wait_for_function("document.querySelectorAll('.msg--bot').length >= 2", timeout=30000)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(OUT / "webchat-ar.png"))
+        page = browser.new_page(viewport={"width": 430, "height": 900})
+        page.goto(f"{base}/?lang=de&q={quote('Wie viele Stunden hat der Integrationskurs?')}")
+        page.wait_for_function("document.querySelectorAll('.msg--bot').length >= 2", timeout=30000)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(OUT / "webchat-de.png"))
+        browser.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
