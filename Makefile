@@ -3,8 +3,10 @@
 #   make test  installs everything and runs the checks and tests (what CI runs)
 
 SHELL := /bin/bash
-PY311 ?= $(firstword $(shell command -v python3.11) $(wildcard $(HOME)/.pyenv/versions/3.11.*/bin/python3.11))
-PY310 ?= $(firstword $(shell command -v python3.10) $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10))
+# Concrete interpreters first: pyenv's shims exist for every installed version but only run
+# the ones selected as global.
+PY311 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.11.*/bin/python3.11) $(shell command -v python3.11))
+PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $(shell command -v python3.10))
 PIP_QUIET := --quiet --disable-pip-version-check --no-input
 APT_PACKAGES := chromium fonts-noto-core
 
