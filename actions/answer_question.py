@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from knowledge.answer import Answer, get_answerer
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import context_of, entity
+from knowledge.answer import Answer, get_answerer
 
 TOPICS = {"residence", "school", "language_courses", "naturalisation"}
 # When NLU itself calls a message off-topic, only a clearly matching entry overrides it.

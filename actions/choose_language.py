@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from lotse.language_names import find_language
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import entity
+from lotse.language_names import find_language
 from lotse.languages import normalise
 
 

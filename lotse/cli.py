@@ -45,6 +45,30 @@ def _kb_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kb_import_integreat(args: argparse.Namespace) -> int:
+    from knowledge.integreat import import_command
+
+    return import_command(args)
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from knowledge.extract import extract_command
+
+    return extract_command(args)
+
+
+def _bench_omos(args: argparse.Namespace) -> int:
+    from knowledge.bench_omos import bench_command
+
+    return bench_command(args)
+
+
+def _bench_omos_tune(args: argparse.Namespace) -> int:
+    from knowledge.bench_omos import tune_command
+
+    return tune_command(args)
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
     from server.core.db import upgrade_database
 
@@ -88,6 +112,27 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_kb_check)
     index = kb_sub.add_parser("index", help="build the retrieval index now (otherwise built on first use)")
     index.set_defaults(func=_kb_index)
+    integreat = kb_sub.add_parser("import-integreat", help="import an Integreat CMS page export for a region")
+    integreat.add_argument("file", help="the export: a JSON list of pages (one language)")
+    integreat.add_argument("--region", required=True, help="region name, e.g. lkaugsburg")
+    integreat.set_defaults(func=_kb_import_integreat)
+
+    extract = sub.add_parser("extract", help="pick the sentences of a page that answer a question")
+    extract.add_argument("--jsonl", action="store_true",
+                         help='read {"id","question","context"} lines from stdin, write {"id","answers"} lines')
+    extract.set_defaults(func=_extract)
+
+    bench = sub.add_parser("bench", help="benchmarks on public data sets")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    for name, func, default_split, text in (
+        ("omos", _bench_omos, "dev", "OMoS-QA: page retrieval, answer sentences, latency"),
+        ("omos-tune", _bench_omos_tune, "train", "tune extraction parameters (knowledge/extract_params.json)"),
+    ):
+        omos = bench_sub.add_parser(name, help=text)
+        omos.add_argument("--split", default=default_split, choices=["train", "dev"])
+        omos.add_argument("--languages", default="de,en,ar,fr,uk")
+        omos.add_argument("--limit", type=int, default=None, help="first N questions per language")
+        omos.set_defaults(func=func)
 
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
