@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from knowledge.calibration import Calibrator, base_features, calibrator_for
@@ -53,7 +53,6 @@ class Answer:
     topic: str | None = None
     urgency: str | None = None
     ask_town: bool = False
-    scores: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     def to_contract(self) -> dict[str, Any]:
         """The JSON contract: the six agreed keys first, then extras consumers may ignore."""
@@ -88,13 +87,15 @@ class Answerer:
         self.index = index if index is not None else HybridIndex(self.kb, self.encoder)
         self.calibrator = calibrator if calibrator is not None else calibrator_for(self.index)
 
+    def is_known_region(self, region: str | None) -> bool:
+        return region is None or region == STATE_REGION or region in self.kb.regions
+
     def _region(self, region: str | None) -> str | None:
-        if region is None or region == STATE_REGION:
-            return None
-        if region not in self.kb.regions:
+        """The overlay region to use; an unknown one is ignored (and logged), never fatal."""
+        if not self.is_known_region(region):
             log.warning("unknown region %r: answering with state-wide entries only", region)
             return None
-        return region
+        return None if region == STATE_REGION else region
 
     def answer(self, text: str, language: str | None = None, region: str | None = None) -> Answer:
         """Answer ``text``; ``language`` (else detected, else German) is the reply language."""
@@ -110,18 +111,13 @@ class Answerer:
         top, base = base_features(scores)
         confidence, off_topic = self.calibrator.predict(base, vector)
         entry = self.kb.entries[self.index.entry_ids[top]]
-        debug = {"p_correct": confidence, "p_off_topic": off_topic, "fused": float(base[0])}
         if confidence >= ANSWER_THRESHOLD:
-            result = self._compose(entry, lang, region, confidence)
-        elif off_topic >= OFF_TOPIC_THRESHOLD:
-            result = Answer(lang, None, [], confidence, handoff_offered=False, out_of_scope=True)
-        else:
-            # On topic but unclear: no guess, a person instead. The topic of the best guess
-            # still helps to route the hand-off.
-            result = Answer(lang, None, [], confidence, handoff_offered=True, out_of_scope=False,
-                            topic=entry.topic)
-        result.scores = debug
-        return result
+            return self._compose(entry, lang, region, confidence)
+        if off_topic >= OFF_TOPIC_THRESHOLD:
+            return Answer(lang, None, [], confidence, handoff_offered=False, out_of_scope=True)
+        # On topic but unclear: no guess, a person instead. The topic of the best guess still
+        # helps to route the hand-off.
+        return Answer(lang, None, [], confidence, handoff_offered=True, out_of_scope=False, topic=entry.topic)
 
     def answer_entry(self, entry_id: str, language: str, region: str | None = None) -> Answer:
         """A known entry (a topic button such as "residence-overview"), localised for ``region``.
@@ -138,9 +134,10 @@ class Answerer:
         return self._compose(entry, lang, region, 1.0)
 
     def _compose(self, entry: Entry, lang: str, region: str | None, confidence: float) -> Answer:
-        used = next((code for code in fallback_chain(lang) if code in entry.answers), None)
-        if used is None:  # only possible for content that fails `lotse kb check`
-            used = next(iter(entry.answers))
+        # Beyond the fallback chain only for content that fails `lotse kb check`.
+        used = next((code for code in [*fallback_chain(lang), *entry.answers] if code in entry.answers), None)
+        if used is None:
+            return Answer(lang, None, [], 0.0, handoff_offered=True, out_of_scope=False, topic=entry.topic)
         text = entry.answers[used].text.strip()
         if used != lang:
             text = t("answer_in_other_language", lang, language=native_name(used)) + "\n\n" + text

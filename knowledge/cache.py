@@ -46,6 +46,23 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
         log.warning("could not write cache %s: %s (continuing without it)", path, exc)
 
 
+def newest_first(pattern: str) -> list[Path]:
+    """Cache files matching ``pattern``; another process may delete one while we look."""
+    def mtime(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    return sorted(cache_dir().glob(pattern), key=mtime, reverse=True)
+
+
+def prune(pattern: str, keep: int = KEEP_VERSIONS) -> None:
+    """Delete all but the ``keep`` newest files matching ``pattern``."""
+    for stale in newest_first(pattern)[keep:]:
+        stale.unlink(missing_ok=True)
+
+
 def text_key(kind: str, text: str) -> str:
     return hashlib.sha1(f"{kind}\0{text}".encode()).hexdigest()
 
@@ -64,8 +81,7 @@ def cached_vectors(content_hash: str, family: str, keys: list[str], dim: int,
 
     ``family`` names the encoder and index version; versions of one family share vectors.
     """
-    directory = cache_dir()
-    path = directory / f"knowledge-{cache_key(content_hash[:24], family)}.npz"
+    path = cache_dir() / f"knowledge-{cache_key(content_hash[:24], family)}.npz"
     exact = _load(path)
     if exact is not None and list(exact[0]) == keys and exact[1].shape == (len(keys), dim):
         return exact[1]
@@ -73,8 +89,7 @@ def cached_vectors(content_hash: str, family: str, keys: list[str], dim: int,
     vectors = np.zeros((len(keys), dim), dtype=np.float32)
     known: dict[str, np.ndarray] = {}
     pattern = f"knowledge-*-{cache_key(family)}.npz"
-    older = sorted(directory.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
-    for candidate in older[:KEEP_VERSIONS]:
+    for candidate in newest_first(pattern)[:KEEP_VERSIONS]:
         loaded = _load(candidate)
         if loaded is not None and loaded[1].shape[1:] == (dim,):
             known.update({str(k): v for k, v in zip(*loaded, strict=True) if str(k) not in known})
@@ -88,6 +103,5 @@ def cached_vectors(content_hash: str, family: str, keys: list[str], dim: int,
     if missing:
         vectors[missing] = embed(missing)
     write_atomic(path, lambda handle: np.savez(handle, keys=np.array(keys), vectors=vectors))
-    for stale in older[KEEP_VERSIONS:]:
-        stale.unlink(missing_ok=True)
+    prune(pattern, KEEP_VERSIONS + 1)  # the new version and the ones it borrowed from
     return vectors

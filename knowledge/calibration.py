@@ -29,7 +29,7 @@ import numpy as np
 import yaml
 
 from knowledge import PACKAGE_DIR
-from knowledge.cache import cache_dir, cache_key, write_atomic
+from knowledge.cache import cache_dir, cache_key, prune, write_atomic
 from knowledge.index import HybridIndex, Scores
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,10 @@ OFFTOPIC_FILE = PACKAGE_DIR / "offtopic_examples.yml"
 FEATURES = ("fused", "question", "answer", "intent", "lexical", "coverage", "margin", "domain")
 L2 = 1.0
 # In the ``correct`` model all off-topic examples together weigh this much relative to all
-# example questions. Measured (cross-validated): 1.0 (balanced) under-states confidence for
-# real questions, natural counts (about 0.05) answer 4 of 112 held-out off-topic questions;
-# 0.25 answers 83% of held-out questions at 84% precision and 1 of 112 off-topic ones.
+# example questions. Measured (cross-validated, before language centring): 1.0 (balanced)
+# under-states confidence for real questions, natural counts (about 0.05) answer 4 of 112
+# held-out off-topic questions, 0.25 answers 1 of 112. With centring, 0.25 answers 88% of
+# held-out questions at 88% precision and none of the held-out off-topic ones.
 OFFTOPIC_WEIGHT_CORRECT = 0.25
 
 
@@ -124,7 +125,6 @@ class TrainingSet:
     correct: np.ndarray  # bool: the held-out question still found its own entry
     rank: np.ndarray  # 0-based rank of the own entry
     languages: list[str]
-    entries: list[str]
     base_off: np.ndarray
     vectors_off: np.ndarray
     concepts: np.ndarray  # concept number of each off-topic example
@@ -134,7 +134,7 @@ class TrainingSet:
 
 def training_set(index: HybridIndex, offtopic: list[dict[str, str]]) -> TrainingSet:
     """Leave-one-out features of every example question and features of the off-topic list."""
-    rows, vectors, correct, rank, langs, entries = [], [], [], [], [], []
+    rows, vectors, correct, rank, langs = [], [], [], [], []
     hidden = np.zeros(len(index.units), dtype=bool)
     visible_by_region: dict[str, np.ndarray] = {}
     for i, unit in enumerate(index.units):
@@ -146,13 +146,11 @@ def training_set(index: HybridIndex, offtopic: list[dict[str, str]]) -> Training
         scores = index.score(index.vectors[i], index.query_tokens(unit.text), visible, hidden)
         hidden[i] = False
         top, base = base_features(scores)
-        own = index.entry_ids[unit.entry]
         rows.append(base)
         vectors.append(index.vectors[i])
         correct.append(top == unit.entry)
         rank.append(int(np.flatnonzero(scores.ranking() == unit.entry)[0]))
         langs.append(unit.lang)
-        entries.append(own)
 
     texts, concepts, off_langs = [], [], []
     for number, concept in enumerate(offtopic):
@@ -169,7 +167,7 @@ def training_set(index: HybridIndex, offtopic: list[dict[str, str]]) -> Training
     return TrainingSet(
         base_in=np.array(rows).reshape(-1, width), vectors_in=np.array(vectors).reshape(-1, dim),
         correct=np.array(correct, dtype=bool), rank=np.array(rank, dtype=np.int64), languages=langs,
-        entries=entries, base_off=np.array(off_rows).reshape(-1, width),
+        base_off=np.array(off_rows).reshape(-1, width),
         vectors_off=np.asarray(off_vectors).reshape(-1, dim), concepts=np.array(concepts, dtype=np.int64),
         languages_off=off_langs, texts_off=texts,
     )
@@ -250,7 +248,7 @@ def default_calibrator(in_centroid: np.ndarray, off_centroid: np.ndarray) -> Cal
 def calibrator_for(index: HybridIndex, offtopic_file: Path = OFFTOPIC_FILE) -> Calibrator:
     """The fitted calibrator for this index, from the cache when content and encoder are unchanged."""
     offtopic_hash = hashlib.sha256(offtopic_file.read_bytes()).hexdigest()[:12]
-    key = cache_key(index.kb.content_hash[:24], index.encoder.name, index.tokenizer.name, offtopic_hash,
+    key = cache_key(index.kb.content_hash[:24], index.encoder.name, index.scoring, offtopic_hash,
                     f"v{CALIBRATION_VERSION}")
     path = cache_dir() / f"calibration-{key}.json"
     try:
@@ -259,4 +257,5 @@ def calibrator_for(index: HybridIndex, offtopic_file: Path = OFFTOPIC_FILE) -> C
         pass
     calibrator = fit(training_set(index, load_offtopic(offtopic_file)))
     write_atomic(path, lambda handle: handle.write(calibrator.to_json().encode("utf-8")))
+    prune("calibration-*.json")
     return calibrator

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from knowledge.model import STATE_REGION, Entry, KnowledgeBase, Region, load_knowledge
+from knowledge import knowledge_dir
+from knowledge.model import STATE_REGION, Entry, KnowledgeBase, Region, read_knowledge
 from lotse.languages import LANGUAGES
 
 CORE_LANGUAGES = ("de", "en", "ar", "tr", "uk", "ru", "fa")
@@ -157,7 +158,7 @@ def check_region(region: Region, path: Path, kb: KnowledgeBase) -> Iterator[tupl
 def check_knowledge(root: Path | None = None, today: date | None = None, strict: bool = False) -> CheckReport:
     """All findings for the content under ``root``; with ``strict`` warnings count as errors."""
     today = today or date.today()
-    kb = load_knowledge(root)
+    kb = read_knowledge(root or knowledge_dir())
     report = CheckReport(entries=len(kb.entries), regions=len(kb.regions))
     found: list[tuple[Path, Level, str]] = [(p.path, "error", p.message) for p in kb.problems]
     for region_id, region in kb.regions.items():

@@ -22,11 +22,11 @@ def _dump(obj: dict[str, Any]) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-def _known_region(answerer: Answerer, region: str | None) -> str | None:
+def _region_problem(answerer: Answerer, region: str | None) -> str | None:
     """``None`` if fine, else a message naming the known regions."""
     from knowledge.model import STATE_REGION
 
-    if region is None or region == STATE_REGION or region in answerer.kb.regions:
+    if answerer.is_known_region(region):
         return None
     known = ", ".join(sorted(set(answerer.kb.regions) | {STATE_REGION}))
     return f"unknown region {region!r} (known: {known})"
@@ -67,7 +67,7 @@ def _answer_line(answerer: Answerer, line: str) -> dict[str, Any]:
     for name, value in (("region", region), ("language", language)):
         if value is not None and not isinstance(value, str):
             return {"id": ident, "error": f"{name!r} must be a string"}
-    problem = _known_region(answerer, region)
+    problem = _region_problem(answerer, region)
     if problem:
         return {"id": ident, "error": problem}
     try:
@@ -98,7 +98,7 @@ def ask_command(args: argparse.Namespace) -> int:
         print(f"lotse ask: unsupported language {args.language!r}", file=sys.stderr)
         return 2
     answerer = get_answerer()
-    problem = _known_region(answerer, args.region)
+    problem = _region_problem(answerer, args.region)
     if problem:
         print(f"lotse ask: {problem}", file=sys.stderr)
         return 2

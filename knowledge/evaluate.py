@@ -4,6 +4,9 @@
   ``Answerer.answer`` path (language detection included);
 * leave-one-out accuracy: each example question is hidden from the index and must find its
   own entry (top-1 and top-3, per language);
+* entry-blind accuracy: *all* example questions of an entry (every language) are hidden at
+  once, so translations of the asked question cannot help: the entry must be found through
+  its title and answers. Harder than real use, but free of that leak;
 * cross-validated calibration: the confidence model is refitted without one fold of example
   questions and without one group of off-topic *concepts*, then judged on what it never saw:
   how often held-out questions are answered and answered correctly, and how often held-out
@@ -55,6 +58,21 @@ def leave_one_out(data: TrainingSet) -> dict[str, Any]:
         "top1_by_language": _by_language(data.languages, data.correct),
         "top3_by_language": _by_language(data.languages, top3),
     }
+
+
+def entry_blind(index: HybridIndex) -> dict[str, Any]:
+    asked = np.array([u.kind == "question" for u in index.units], dtype=bool)
+    correct, languages = [], []
+    for entry in range(len(index.entry_ids)):
+        hidden = asked & (index.unit_entry == entry)
+        visible = index.visible(str(index.regions[entry]))
+        for i in np.flatnonzero(hidden):
+            unit = index.units[i]
+            scores = index.score(index.vectors[i], index.query_tokens(unit.text), visible, hidden)
+            correct.append(int(scores.ranking()[0]) == entry)
+            languages.append(unit.lang)
+    hits = np.array(correct, dtype=bool)
+    return {"questions": len(hits), "top1": _rate(hits), "top1_by_language": _by_language(languages, hits)}
 
 
 def cross_validated_calibration(data: TrainingSet, folds: int = FOLDS, seed: int = 0) -> dict[str, Any]:
@@ -138,22 +156,45 @@ def evaluate(kb: KnowledgeBase, encoder: Encoder | None = None, rebuild: bool = 
     result["calibration_fit_seconds"] = round(time.perf_counter() - start, 2)
     result["calibration_features"] = list(FEATURES)
     result["leave_one_out"] = leave_one_out(data)
+    result["entry_blind"] = entry_blind(index)
     result["calibration"] = cross_validated_calibration(data)
     result["latency"] = latency(Answerer(index=index, calibrator=calibrator), data, queries)
     return result
 
 
+def summary(result: dict[str, Any]) -> str:
+    """The headline figures, one per line, for a terminal or a pull-request description."""
+    loo, blind, cal = result["leave_one_out"], result["entry_blind"], result["calibration"]
+    seen, off = cal["in_domain"], cal["off_topic_held_out"]
+    index, latency_ = result["index"], result["latency"]
+
+    def per_language(values: dict[str, float | None]) -> str:
+        return " ".join(f"{lang} {value:.2f}" for lang, value in values.items() if lang in CORE and value is not None)
+
+    return "\n".join([
+        f"entries {result['entries']}, units {index['units']}, encoder {result['encoder']}",
+        f"index build {index['build_seconds']} s ({'cached' if index['from_cache'] else 'embedded from scratch'}),"
+        f" calibration fit {result['calibration_fit_seconds']} s",
+        f"latency over {latency_.get('queries', 0)} queries: p50 {latency_.get('p50_ms')} ms,"
+        f" p95 {latency_.get('p95_ms')} ms",
+        f"leave-one-out ({loo['questions']} questions): top-1 {loo['top1']}, top-3 {loo['top3']}",
+        f"  top-1 by language: {per_language(loo['top1_by_language'])}",
+        f"entry-blind top-1: {blind['top1']} ({per_language(blind['top1_by_language'])})",
+        f"held-out questions: answered {seen['answered']}, precision {seen['precision_when_answered']},"
+        f" hand-off {seen['handoff_instead']}, refused as off-topic {seen['refused_as_off_topic']}",
+        f"held-out off-topic ({off['examples']} examples, {off['concepts']} concepts): refused"
+        f" {off['refused_as_off_topic']}, answered {round(1 - (off['not_answered'] or 0), 3)}",
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print every figure as JSON")
     parser.add_argument("--cached", action="store_true", help="use the cached index instead of re-embedding")
-    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--queries", type=int, default=100, help="questions to time")
     args = parser.parse_args(argv)
     result = evaluate(load_knowledge(), rebuild=not args.cached, queries=args.queries)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    else:
-        print(json.dumps(result, ensure_ascii=False, indent=1), file=sys.stdout)
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else summary(result))
     return 0
 
 

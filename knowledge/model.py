@@ -148,8 +148,9 @@ def _parse(raw: bytes, model: type[Entry] | type[Region]) -> Entry | Region | li
         return [str(exc)]
 
 
-def _read(root: Path) -> KnowledgeBase:
-    kb = KnowledgeBase(root=root)
+def read_knowledge(root: Path) -> KnowledgeBase:
+    """Everything under ``root``, read now (no cache, no logging): what the checker needs."""
+    kb = KnowledgeBase(root=root.resolve())
     digest = hashlib.sha256()
     for path in region_files(root) + entry_files(root):
         try:
@@ -171,8 +172,6 @@ def _read(root: Path) -> KnowledgeBase:
         table[parsed.id] = parsed
         paths[parsed.id] = path
     kb.content_hash = digest.hexdigest()
-    for problem in kb.problems:
-        log.warning("knowledge: skipped %s: %s", problem.path, problem.message)
     return kb
 
 
@@ -205,7 +204,9 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         cached = _cache.get(root)
         if cached and cached[0] == signature:
             return cached[1]
-    kb = _read(root)
+    kb = read_knowledge(root)
+    for problem in kb.problems:
+        log.warning("knowledge: skipped %s: %s", problem.path, problem.message)
     with _cache_lock:
         _cache[root] = (signature, kb)
     return kb

@@ -13,7 +13,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# A word may contain apostrophes: Ukrainian "м'ясо" is one word, Turkish "Köln'de" is a name
+# plus a suffix, so such words yield their parts and the joined form.
+_WORD = re.compile(r"\w+(?:['’ʼ]\w+)*", re.UNICODE)
+_APOSTROPHE = re.compile(r"['’ʼ]")
+VERSION = 2  # part of the name: changing how tokens are made must invalidate cached calibrations
 _ARABIC_MARKS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]")  # harakat, tatweel
 _ARABIC_FOLD = str.maketrans({
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ې": "ي", "ك": "ک",
@@ -22,7 +26,7 @@ _ARABIC_FOLD = str.maketrans({
     **{chr(0x0660 + i): str(i) for i in range(10)}, **{chr(0x06F0 + i): str(i) for i in range(10)},
 })
 _ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
-_OTHER_FOLD = str.maketrans({"ı": "i", "ё": "е", "ʼ": "", "’": "", "'": ""})
+_OTHER_FOLD = str.maketrans({"ı": "i", "ё": "е"})
 
 
 def _is_latin(token: str) -> bool:
@@ -48,13 +52,18 @@ class Tokenizer:
 
     @property
     def name(self) -> str:
-        return f"w-s{self.stem or 0}-n{self.ngrams or 0}-a{int(self.arabic_clitics)}"
+        return f"w{VERSION}-s{self.stem or 0}-n{self.ngrams or 0}-a{int(self.arabic_clitics)}"
 
     def words(self, text: str) -> list[str]:
         # Vowel marks go before splitting: \w does not match them, "التجنّس" would fall apart.
-        text = _ARABIC_MARKS.sub("", unicodedata.normalize("NFKC", text).replace("\u200c", " ")).casefold()
-        words = []
+        text = unicodedata.normalize("NFKC", text).replace("\u200c", " ")
+        text = _ARABIC_MARKS.sub("", text).casefold()
+        raw_words = []
         for raw in _WORD.findall(text):
+            parts = _APOSTROPHE.split(raw)
+            raw_words += [*parts, "".join(parts)] if len(parts) > 1 else parts
+        words = []
+        for raw in raw_words:
             word = fold(raw)
             if self.arabic_clitics and not _is_latin(word):
                 for prefix in _ARABIC_PREFIXES:

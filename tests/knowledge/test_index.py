@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from knowledge.cache import cache_dir
+from knowledge.cache import cache_dir, prune
 from knowledge.index import HybridIndex
 from knowledge.model import load_knowledge
 from knowledge.tokens import DEFAULT_TOKENIZER, Tokenizer
@@ -30,6 +31,8 @@ def test_tokens_keep_non_latin_scripts_and_add_prefix_stems() -> None:
     assert "скільки" in tokens and "інтеграційний" in tokens and "integrationskurses" in tokens
     assert "integ~" in tokens and "курс" in tokens
     assert Tokenizer(stem=None)("Integrationskurses") == ["integrationskurses"]
+    words = DEFAULT_TOKENIZER.words("сім'я Köln'de")
+    assert "сімя" in words and "koln" in words  # Ukrainian word kept whole, Turkish suffix split off
     assert DEFAULT_TOKENIZER("") == []
 
 
@@ -49,6 +52,17 @@ def test_vectors_are_cached_and_only_changed_texts_are_embedded_again(tmp_path: 
     path.write_text(path.read_text(encoding="utf-8").replace("255 Euro", "256 Euro"), encoding="utf-8")
     changed = HybridIndex(load_knowledge(root), encoder, progress=False)
     assert encoder.encoded == [next(u.text for u in changed.units if "256 Euro" in u.text)]
+
+
+def test_old_cache_versions_are_pruned(tmp_path: Path) -> None:
+    for age in range(6):
+        path = cache_dir() / f"calibration-test-{age}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+        os.utime(path, (1_000_000 - age, 1_000_000 - age))
+    prune("calibration-test-*.json", keep=2)
+    assert sorted(p.name for p in cache_dir().glob("calibration-test-*")) == [
+        "calibration-test-0.json", "calibration-test-1.json"]
 
 
 def test_visibility_by_region(tmp_path: Path) -> None:
