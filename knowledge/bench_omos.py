@@ -1,0 +1,305 @@
+"""``lotse bench omos``: page retrieval and answer-sentence extraction measured on OMoS-QA.
+
+OMoS-QA (Tür an Tür – Digitalfabrik gGmbH, CC BY 4.0; "OMoS-QA: A Dataset for Cross-Lingual
+Extractive Question Answering in a German Migration Context", KONVENS 2024) asks questions in
+five languages about Integreat pages of three districts; two district exports ship beside it.
+It is the closest public benchmark to what Lotse does, so the numbers here are the ones to
+watch when retrieval or extraction changes. Metrics follow the paper: sentence precision,
+recall and F1 per answerable question, averaged; no-answer F1 with "no answer" as positive.
+
+The data live outside the repository (``$LOTSE_SHARED_DIR``, default ``../shared``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.encoders import Encoder
+from knowledge.extract import (
+    Extractor,
+    ExtractParams,
+    VectorStore,
+    bm25_scores,
+    combined_scores,
+    save_params,
+    select,
+)
+from knowledge.integreat import Page, read_export
+from knowledge.tokens import DEFAULT_TOKENIZER
+
+LANGUAGES = ("de", "en", "ar", "fr", "uk")
+RETRIEVAL_WEIGHT = 0.7  # e5 share in the page-retrieval hybrid (rest: BM25 over title + text)
+LEAD_CHARS = 400  # page passage for e5: title plus the opening of the text (the model reads ~512 tokens)
+
+
+def shared_dir() -> Path:
+    from lotse.paths import ROOT
+
+    return Path(os.environ.get("LOTSE_SHARED_DIR", ROOT.parent / "shared"))
+
+
+def omos_dir() -> Path:
+    return shared_dir() / "data" / "omos-qa"
+
+
+@dataclass(frozen=True)
+class Question:
+    id: int
+    question: str
+    sentences: list[str]
+    answers: list[int]
+    city: str
+    page_id: int
+    language: str
+
+
+def load_split(split: str, language: str, limit: int | None = None, base: Path | None = None) -> list[Question]:
+    path = (base or omos_dir()) / "splits" / f"{split}_{language}.jsonl"
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                r = json.loads(line)
+                rows.append(Question(int(r["id"]), r["question"], r["context"].split("\n"), list(r["answers"]),
+                                     r["city"], int(r["pageId"]), r["language"]))
+            if limit is not None and len(rows) >= limit:
+                break
+    return rows
+
+
+# ---------------------------------------------------------------- metrics (as in the paper)
+
+
+def sentence_prf(predicted: Sequence[int], gold: Sequence[int]) -> tuple[float, float, float]:
+    """Precision, recall, F1 of predicted vs gold sentence indices; an empty side scores 0."""
+    pred, ref = set(predicted), set(gold)
+    hits = len(pred & ref)
+    precision = hits / len(pred) if pred else 0.0
+    recall = hits / len(ref) if ref else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
+    return precision, recall, f1
+
+
+def answer_scores(predictions: Sequence[Sequence[int]], golds: Sequence[Sequence[int]]) -> dict[str, float]:
+    """Mean sentence P/R/F1 over answerable questions, and no-answer F1 (no answer = positive)."""
+    answerable = [sentence_prf(p, g) for p, g in zip(predictions, golds, strict=True) if g]
+    tp = sum(1 for p, g in zip(predictions, golds, strict=True) if not p and not g)
+    predicted_empty = sum(1 for p in predictions if not p)
+    gold_empty = sum(1 for g in golds if not g)
+    na_p = tp / predicted_empty if predicted_empty else 0.0
+    na_r = tp / gold_empty if gold_empty else 0.0
+    return {
+        "precision": statistics.fmean(s[0] for s in answerable) if answerable else 0.0,
+        "recall": statistics.fmean(s[1] for s in answerable) if answerable else 0.0,
+        "f1": statistics.fmean(s[2] for s in answerable) if answerable else 0.0,
+        "no_answer_f1": 2 * na_p * na_r / (na_p + na_r) if tp else 0.0,
+    }
+
+
+def recall_at(ranked: Sequence[Sequence[int]], gold: Sequence[int], k: int) -> float:
+    return statistics.fmean(1.0 if g in r[:k] else 0.0 for r, g in zip(ranked, gold, strict=True)) if gold else 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else 0.0
+
+
+# ---------------------------------------------------------------- page retrieval
+
+
+def page_group(page: Page) -> int:
+    """One id per page and its translations (the German original's), so a translation is a hit."""
+    return page.translations.get("de", page.id) if page.language != "de" else page.id
+
+
+@dataclass
+class RegionIndex:
+    """Hybrid e5 + BM25 over the pages (all languages) of one district."""
+
+    pages: list[Page]
+    vectors: np.ndarray
+    groups: list[int] = field(default_factory=list)
+    bm25: Any = None
+
+    @classmethod
+    def build(cls, pages: list[Page], store: VectorStore) -> RegionIndex:
+        import bm25s
+
+        passages = [f"{p.title}. {' '.join(p.sentences)}"[:LEAD_CHARS] for p in pages]
+        vectors = store.passages(passages)
+        retriever = bm25s.BM25()
+        corpus = [DEFAULT_TOKENIZER(f"{p.title} {p.title} {p.text}") or ["<empty>"] for p in pages]
+        retriever.index(corpus, show_progress=False)
+        return cls(pages, vectors, [page_group(p) for p in pages], retriever)
+
+    def rank(self, query_vector: np.ndarray, question: str, k: int = 10) -> list[int]:
+        cosines = self.vectors @ query_vector
+        lexical = np.asarray(self.bm25.get_scores(DEFAULT_TOKENIZER(question)), dtype=np.float32)
+        top = float(lexical.max()) if lexical.size else 0.0
+        scores = RETRIEVAL_WEIGHT * cosines + (1 - RETRIEVAL_WEIGHT) * (lexical / top if top > 0 else 0.0)
+        best: dict[int, float] = {}
+        for group, score in zip(self.groups, scores, strict=True):
+            best[group] = max(best.get(group, -np.inf), float(score))
+        return sorted(best, key=lambda g: -best[g])[:k]
+
+
+def load_region_pages(base: Path | None = None) -> dict[str, list[Page]]:
+    root = (base or omos_dir()) / "integreat-pages"
+    regions: dict[str, list[Page]] = {}
+    for region_dir in sorted(p for p in root.glob("*") if p.is_dir()):
+        for export in sorted(region_dir.glob("*.json")):
+            regions.setdefault(region_dir.name, []).extend(read_export(export, region_dir.name))
+    return regions
+
+
+# ---------------------------------------------------------------- the bench
+
+
+@dataclass
+class LanguageResult:
+    language: str
+    questions: int
+    retrieval_questions: int
+    recall1: float
+    recall3: float
+    scores: dict[str, float]
+    p50_ms: float
+    p95_ms: float
+
+
+def run_language(split: str, language: str, limit: int | None, extractor: Extractor,
+                 indexes: dict[str, RegionIndex], page_groups: dict[int, int]) -> LanguageResult:
+    rows = load_split(split, language, limit)
+    store = VectorStore(extractor.encoder, f"omos-{split}-{language}")
+    ranked, gold_groups, predictions, golds, latencies = [], [], [], [], []
+    for row in rows:
+        vectors = store.passages(row.sentences)  # cached on disk, as a page index would be
+        start = time.perf_counter()
+        query = extractor.encoder.encode_queries([row.question])[0]
+        cosines = (vectors @ query).astype(np.float32)
+        bm25 = bm25_scores(row.question, row.sentences)
+        predicted = select(cosines, bm25, [len(s.strip()) for s in row.sentences], extractor.params)
+        latencies.append((time.perf_counter() - start) * 1000)
+        predictions.append(predicted)
+        golds.append(row.answers)
+        if row.city in indexes and row.page_id in page_groups:
+            ranked.append(indexes[row.city].rank(query, row.question, k=3))
+            gold_groups.append(page_groups[row.page_id])
+    store.save()
+    return LanguageResult(language, len(rows), len(gold_groups), recall_at(ranked, gold_groups, 1),
+                          recall_at(ranked, gold_groups, 3), answer_scores(predictions, golds),
+                          percentile(latencies, 50), percentile(latencies, 95))
+
+
+def markdown_table(results: list[LanguageResult]) -> str:
+    lines = ["| lang | questions | retrieval qs | R@1 | R@3 | P | R | F1 | no-answer F1 | p50 ms | p95 ms |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        s = r.scores
+        lines.append(f"| {r.language} | {r.questions} | {r.retrieval_questions} | {r.recall1:.3f} | {r.recall3:.3f} | "
+                     f"{100 * s['precision']:.1f} | {100 * s['recall']:.1f} | {100 * s['f1']:.1f} | "
+                     f"{100 * s['no_answer_f1']:.1f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} |")
+    return "\n".join(lines)
+
+
+def bench(split: str, languages: Sequence[str], limit: int | None,
+          encoder: Encoder | None = None) -> list[LanguageResult]:
+    extractor = Extractor(encoder)
+    regions = load_region_pages()
+    page_store = VectorStore(extractor.encoder, "omos-pages")
+    indexes = {name: RegionIndex.build(pages, page_store) for name, pages in regions.items()}
+    page_store.save()
+    page_groups = {p.id: page_group(p) for pages in regions.values() for p in pages}
+    return [run_language(split, lang, limit, extractor, indexes, page_groups) for lang in languages]
+
+
+def bench_command(args: Any) -> int:
+    if not (omos_dir() / "splits").is_dir():
+        print(f"OMoS-QA data not found under {omos_dir()} (set LOTSE_SHARED_DIR)", file=sys.stderr)
+        return 2
+    languages = [x.strip() for x in args.languages.split(",") if x.strip()]
+    results = bench(args.split, languages, args.limit)
+    print(f"OMoS-QA {args.split} split (Tür an Tür – Digitalfabrik gGmbH, CC BY 4.0)")
+    print(markdown_table(results))
+    print("\nR@k: the question's page (or a translation) among the top k pages of its district; questions on "
+          "districts without an export are not counted. Latency: query embedding + scoring, page sentences "
+          "embedded beforehand (cached).")
+    print("command: " + shlex.join(["lotse", *sys.argv[1:]] if sys.argv and sys.argv[0].endswith("lotse")
+                                   else ["lotse", "bench", "omos", "--split", args.split,
+                                         "--languages", ",".join(languages),
+                                         *(["--limit", str(args.limit)] if args.limit else [])]))
+    return 0
+
+
+# ---------------------------------------------------------------- tuning (train split only)
+
+
+GRID: dict[str, Sequence[Any]] = {
+    "weight": (0.6, 0.7, 0.8, 0.9, 1.0),
+    "smooth": (0.0, 0.15, 0.3, 0.45),
+    "min_chars": (0, 15),
+    "margin": (0.02, 0.04, 0.06, 0.08, 0.10, 0.13, 0.16, 0.20, 0.25, 0.30),
+}
+
+
+def tune(split: str, languages: Sequence[str], limit: int | None, encoder: Encoder | None = None
+         ) -> tuple[ExtractParams, dict[str, float]]:
+    """Grid search maximising mean per-question F1, where a no-answer question scores 1 if left empty.
+
+    Features are computed once; the no-answer threshold is swept over the observed best cosines.
+    """
+    extractor = Extractor(encoder, ExtractParams())
+    feats = []
+    for lang in languages:
+        rows = load_split(split, lang, limit)
+        store = VectorStore(extractor.encoder, f"omos-{split}-{lang}")
+        for row in rows:
+            cosines, bm25 = extractor.features(row.question, row.sentences, store.passages(row.sentences))
+            feats.append((cosines, bm25, [len(s.strip()) for s in row.sentences], set(row.answers)))
+        store.save()
+    best_cos = np.array([float(c.max()) if c.size else 0.0 for c, _, _, _ in feats])
+    empty_gold = np.array([not gold for *_, gold in feats])
+    taus = sorted({round(float(t), 3) for t in np.quantile(best_cos, np.linspace(0, 0.5, 26))})
+    best: tuple[float, ExtractParams] = (-1.0, ExtractParams())
+    for weight, smooth, min_chars in product(GRID["weight"], GRID["smooth"], GRID["min_chars"]):
+        base = ExtractParams(weight=weight, smooth=smooth, min_chars=min_chars)
+        smoothed = [combined_scores(c, b, base) for c, b, _, _ in feats]
+        for margin in GRID["margin"]:
+            f1_if_answered = np.zeros(len(feats))
+            for i, (scores, (_, _, lengths, gold)) in enumerate(zip(smoothed, feats, strict=True)):
+                ok = np.array([n >= min_chars for n in lengths])
+                if not gold or not ok.any():
+                    continue
+                top = float(scores[ok].max())
+                picked = [j for j in range(len(scores)) if ok[j] and scores[j] >= top - margin]
+                f1_if_answered[i] = sentence_prf(picked, sorted(gold))[2]
+            for tau in taus:
+                answered = best_cos >= tau
+                objective = float(np.where(answered, f1_if_answered, empty_gold.astype(float)).mean())
+                if objective > best[0]:
+                    best = (objective, replace(base, margin=margin, no_answer=tau))
+    return best[1], {"objective": round(best[0], 4), "questions": len(feats)}
+
+
+def tune_command(args: Any) -> int:
+    languages = [x.strip() for x in args.languages.split(",") if x.strip()]
+    params, info = tune(args.split, languages, args.limit)
+    save_params(params, {
+        "tuned_on": {"dataset": "OMoS-QA", "split": args.split, "languages": languages,
+                     "limit_per_language": args.limit, **info},
+        "objective": "mean per-question sentence F1; unanswerable questions score 1 when left empty",
+    })
+    print(json.dumps({"params": params.__dict__, **info}, indent=2))
+    return 0
