@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,6 +30,7 @@ from server.services.events import EventBus, SessionRef
 from server.services.render import OutMessage, render
 
 CHANNELS = ("web", "telegram", "kiosk", "api")
+LOCK_STRIPES = 64
 # Commands people know from messengers, mapped onto Rasa intents.
 COMMAND_ALIASES = {"start": "greet", "language": "choose_language", "human": "request_human", "help": "help"}
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.DOTALL)
@@ -95,12 +97,12 @@ class ConversationService:
         self.settings = settings
         self.dialogue = dialogue
         self.bus = bus
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        # A fixed set of striped locks: messages of one session are handled in order, and memory
+        # stays bounded however many sessions a long-running hub sees.
+        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
 
     def _lock(self, session_id: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(session_id, threading.Lock())
+        return self._locks[zlib.crc32(session_id.encode()) % LOCK_STRIPES]
 
     def create_session(
         self, db: Session, channel: str, language: str | None = None, region: str | None = None,
