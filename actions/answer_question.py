@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import context_of, entity
 from knowledge.answer import Answer, get_answerer
+from knowledge.model import CHAT_TOPICS, overview_id
 
-TOPICS = {"residence", "school", "language_courses", "naturalisation"}
 # When NLU itself calls a message off-topic, only a clearly matching entry overrides it.
 OFF_TOPIC_OVERRIDE = 0.75
 
@@ -38,8 +38,8 @@ class ActionAnswerQuestion(Action):
         ctx = context_of(tracker)
         answerer = get_answerer()
         topic = entity(tracker, "topic")
-        if topic in TOPICS:
-            answer = answerer.answer_entry(f"{topic.replace('_', '-')}-overview", ctx.language, ctx.region)
+        if topic in CHAT_TOPICS:
+            answer = answerer.answer_entry(overview_id(topic), ctx.language, ctx.region)
         else:
             text = tracker.latest_message.get("text") or ""
             answer = answerer.answer(text, language=ctx.language, region=ctx.region)

@@ -120,14 +120,10 @@ class Answerer:
         return Answer(lang, None, [], confidence, handoff_offered=True, out_of_scope=False, topic=entry.topic)
 
     def answer_entry(self, entry_id: str, language: str, region: str | None = None) -> Answer:
-        """A known entry (a topic button such as "residence-overview"), localised for ``region``.
-
-        Ids are kebab-case, topics are snake_case: "language_courses-overview", as a button
-        built from the topic name spells it, means "language-courses-overview".
-        """
+        """A known entry (a topic button's overview, see ``overview_id``), localised for ``region``."""
         lang = normalise(language) or DEFAULT_LANGUAGE
         region = self._region(region)
-        entry = self.kb.entries.get(self.index.substitute(entry_id.replace("_", "-"), region))
+        entry = self.kb.entries.get(self.index.substitute(entry_id, region))
         if entry is None or entry.region not in (STATE_REGION, region):
             log.warning("entry %r not available (region %r)", entry_id, region)
             return Answer(lang, None, [], 0.0, handoff_offered=True, out_of_scope=False)

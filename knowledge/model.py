@@ -24,6 +24,14 @@ log = logging.getLogger(__name__)
 
 TOPICS = ("residence", "school", "language_courses", "naturalisation", "offices", "emergency", "general")
 STATE_REGION = "nrw"
+# The topics a newcomer can pick from a button; each has an overview entry (see overview_id).
+CHAT_TOPICS = ("residence", "school", "language_courses", "naturalisation")
+
+
+def overview_id(topic: str) -> str:
+    """Id of a topic's overview entry: ids are kebab-case, topic names snake_case."""
+    return f"{topic.replace('_', '-')}-overview"
+
 
 Topic = Literal["residence", "school", "language_courses", "naturalisation", "offices", "emergency", "general"]
 Status = Literal["source", "unreviewed", "reviewed"]

@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lotse.i18n import t
 from lotse.langid import conversation_language
 from lotse.languages import LANGUAGES, RTL_LANGUAGES
 from lotse.paths import DOMAIN_FILE
@@ -199,6 +200,4 @@ class ConversationService:
 
 
 def _service_unavailable(language: str, contact: str) -> str:
-    from lotse.i18n import t
-
     return t("service_unavailable", language, contact=contact)

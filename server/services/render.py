@@ -12,10 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge.model import CHAT_TOPICS
 from lotse.i18n import t
 from lotse.languages import LANGUAGES
-
-TOPICS = ("residence", "school", "language_courses", "naturalisation")
 
 
 @dataclass
@@ -36,7 +35,7 @@ def button_set(name: str, lang: str) -> list[dict[str, str]]:
     if name == "topics":
         buttons = [
             {"title": t(f"topic_{topic}", lang), "payload": payload("ask_question", topic=topic)}
-            for topic in TOPICS
+            for topic in CHAT_TOPICS
         ]
         return [*buttons, {"title": t("contact_person", lang), "payload": payload("request_human")}]
     if name == "languages":

@@ -17,7 +17,7 @@ from knowledge.answer import Answerer
 from knowledge.calibration import load_offtopic, training_set
 from knowledge.cli import kb_check_command
 from knowledge.evaluate import cross_validated_calibration, leave_one_out
-from knowledge.model import entry_files
+from knowledge.model import entry_files, overview_id
 
 pytestmark = pytest.mark.skipif(not entry_files(knowledge_dir()), reason="knowledge/entries is empty")
 
@@ -83,7 +83,7 @@ def test_regions_get_their_own_integration_center(real: Answerer) -> None:
 
 @pytest.mark.parametrize("topic", ["residence", "school", "language_courses", "naturalisation"])
 def test_topic_buttons_have_an_overview_in_arabic(real: Answerer, topic: str) -> None:
-    answer = real.answer_entry(f"{topic}-overview", "ar")  # as actions/answer_question.py asks
+    answer = real.answer_entry(overview_id(topic), "ar")  # as actions/answer_question.py asks
     assert answer.entry_id == f"{topic.replace('_', '-')}-overview"
     assert answer.language == "ar" and answer.answer
 
