@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-
-from actions.request_human import ActionRequestHuman
 
 
 class ActionReplyYesNo(Action):
@@ -20,6 +18,7 @@ class ActionReplyYesNo(Action):
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if tracker.get_slot("handoff_offered") and intent == "affirm":
-            return ActionRequestHuman().run(dispatcher, tracker, domain)
+            # The hand-off form asks for consent before anything is passed on.
+            return [SlotSet("handoff_offered", False), FollowupAction("handoff_form")]
         dispatcher.utter_message(json_message={"say": "ask_anything", "buttons": "topics"})
         return [SlotSet("handoff_offered", False)]

@@ -14,8 +14,9 @@ from bot.callback_data import HASHED, decode
 from lotse.languages import normalise
 from server.core.db import get_sessionmaker
 from server.models import ChatSession
-from server.services.conversation import ConversationService, message_dict
+from server.services.conversation import ConversationService
 from server.services.erasure import erase_external
+from server.services.transcript import message_dict
 
 CHANNEL = "telegram"
 RECENT_MESSAGES = 50  # how far back a pressed button is looked up

@@ -58,6 +58,10 @@ class MessageOut(BaseModel):
     buttons: list[Button] = []
     sources: list[SourceOut] = []
     time: str
+    mode: Mode | None = Field(default=None, description="the session's mode right after this message")
+    author: str | None = Field(default=None, description="a case manager's name, on their messages")
+    original_text: str | None = Field(default=None, description="what the case manager wrote, when translated")
+    original_language: str | None = None
 
 
 class ReplyOut(BaseModel):

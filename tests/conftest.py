@@ -18,11 +18,22 @@ from server.main import create_app
 class ScriptedDialogue:
     """Stands in for Rasa in API tests: answers like our domain does, records what it got."""
 
+    # What the hand-off form hands over once a newcomer has agreed and answered (tested with Rasa
+    # in tests/e2e and per step in tests/actions).
+    HANDOFF = {"town": "Goch", "topic": "residence", "contact": "chat", "contact_detail": None,
+               "interpreter": None, "situation": "Mein Aufenthaltstitel läuft bald ab."}
+
     def __init__(self) -> None:
         self.received: list[tuple[str, str, dict[str, Any]]] = []
+        self.resumed: list[str] = []
+
+    def resume(self, sender: str) -> None:
+        self.resumed.append(sender)
 
     def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         self.received.append((sender, text, metadata))
+        if text == "/request_human":
+            return [{"custom": {"handoff": dict(self.HANDOFF)}}]
         if text == "/greet":
             return [{"custom": {"say": "greet", "buttons": "topics"}}]
         match = re.match(r"^/choose_language(\{.*\})?$", text)

@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from server.core.config import Settings
 from server.core.db import get_sessionmaker
+from server.models import User
+from server.services.cases import CaseService
 from server.services.conversation import ConversationService
+from server.services.users import user_for_token
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -35,3 +39,34 @@ def get_conversations(request: Request) -> ConversationService:
 SessionDep = Annotated[Session, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
+
+
+def get_cases(request: Request) -> CaseService:
+    service: CaseService = request.app.state.conversations.cases
+    return service
+
+
+_bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/login")
+
+
+def get_current_user(
+    db: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> User:
+    user = user_for_token(db, credentials.credentials) if credentials else None
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "Log in first (POST /api/v1/auth/login) and send the token "
+            "as 'Authorization: Bearer <token>'.", headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+def get_case_worker(user: Annotated[User, Depends(get_current_user)]) -> User:
+    if user.role not in ("case_manager", "admin"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only case managers and admins work on cases.")
+    return user
+
+
+CasesDep = Annotated[CaseService, Depends(get_cases)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
+CaseWorker = Annotated[User, Depends(get_case_worker)]

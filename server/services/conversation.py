@@ -13,7 +13,6 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -21,14 +20,17 @@ from sqlalchemy.orm import Session
 
 from lotse.i18n import t
 from lotse.langid import conversation_language
-from lotse.languages import LANGUAGES, RTL_LANGUAGES
+from lotse.languages import LANGUAGES
 from lotse.paths import DOMAIN_FILE
 from server.core.config import Settings
-from server.models import ChatSession, Message, utcnow
+from server.models import ChatSession, Message
+from server.services.cases import CaseService, office_name
 from server.services.contact import contact_line
 from server.services.dialogue import DialogueUnavailable, RasaClient
-from server.services.events import EventBus, SessionRef
+from server.services.events import EventBus
+from server.services.notify import Notifier
 from server.services.render import OutMessage, render
+from server.services.transcript import Transcript
 
 CHANNELS = ("web", "telegram", "kiosk", "api")
 LOCK_STRIPES = 64
@@ -64,24 +66,6 @@ def normalise_payload(text: str) -> tuple[str, bool]:
     return f"/{intent}{entities}", True
 
 
-def message_dict(message: Message) -> dict[str, Any]:
-    payload = message.payload or {}
-    return {
-        "seq": message.seq,
-        "sender": message.sender,
-        "text": message.text,
-        "language": message.language,
-        "dir": "rtl" if message.language in RTL_LANGUAGES else "ltr",
-        "buttons": payload.get("buttons", []),
-        "sources": payload.get("sources", []),
-        "time": message.created_at.isoformat(),
-    }
-
-
-def ref(chat: ChatSession) -> SessionRef:
-    return SessionRef(chat.id, chat.channel, chat.external_id)
-
-
 @dataclass
 class Reply:
     session: ChatSession
@@ -98,6 +82,8 @@ class ConversationService:
         self.settings = settings
         self.dialogue = dialogue
         self.bus = bus
+        self.transcript = Transcript(bus)
+        self.cases = CaseService(settings, self.transcript, Notifier(settings, bus), self)
         # A fixed set of striped locks: messages of one session are handled in order, and memory
         # stays bounded however many sessions a long-running hub sees.
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
@@ -138,19 +124,19 @@ class ConversationService:
             select(Message).where(Message.session_id == session_id, Message.seq > after).order_by(Message.seq)
         ).all()
 
-    def _append(self, db: Session, chat: ChatSession, sender: str, text: str, language: str | None,
-                payload: dict[str, Any] | None = None) -> Message:
-        chat.last_seq += 1
-        chat.last_activity_at = utcnow()
-        message = Message(
-            session_id=chat.id, seq=chat.last_seq, sender=sender, channel=chat.channel,
-            language=language, text=text, payload=payload or {},
-        )
-        db.add(message)
-        return message
-
     def contact(self, chat: ChatSession) -> str:
         return contact_line(chat.region or self.settings.welcome_center_region)
+
+    def resume(self, session_id: str) -> None:
+        """Rasa's resume, through whatever dialogue client is plugged in (tests use a scripted one)."""
+        resume = getattr(self.dialogue, "resume", None)
+        if resume is not None:
+            resume(session_id)
+
+    def render_args(self, chat: ChatSession) -> dict[str, str]:
+        region = chat.region or self.settings.welcome_center_region
+        return {"contact": self.contact(chat), "office": office_name(region),
+                "retention_days": str(self.settings.retention_days)}
 
     def handle_user_message(self, db: Session, session_id: str, text: str) -> Reply:
         with self._lock(session_id):
@@ -159,35 +145,45 @@ class ConversationService:
             if not is_payload:
                 chat.language = conversation_language(text, chat.language, self.settings.default_language)
             language = chat.language or self.settings.default_language
-            user_message = self._append(db, chat, "user", text, None if is_payload else language)
-            db.commit()
-            self.bus.publish(ref(chat), message_dict(user_message))
-
+            user_message = self.transcript.append(db, chat, "user", text, None if is_payload else language)
             if chat.mode != "bot":
-                # A case manager has the conversation: the bot stays silent.
+                # A case manager has the conversation: the bot stays silent, the console hears it.
+                self.cases.on_user_message(db, chat, user_message)
+                db.commit()
+                self.transcript.publish(chat, user_message)
+                self.cases.notify_message(db, chat, user_message)
                 return Reply(chat, user_message, [])
+            db.commit()
+            self.transcript.publish(chat, user_message)
+            if chat.rasa_paused:
+                self.cases.resume_dialogue(db, chat)
 
+            case = None
             try:
                 bot_messages = self.dialogue.send(
                     chat.id, rasa_text,
                     {"language": language, "region": chat.region, "channel": chat.channel},
                 )
-                rendered = render(bot_messages, language, self.contact(chat))
+                rendered = render(bot_messages, language, self.render_args(chat))
                 chat.language = rendered.language
                 outgoing = rendered.messages
+                if rendered.handoff is not None:
+                    case, told = self.cases.create(db, chat, dict(rendered.handoff), rendered.language)
+                    outgoing = [*outgoing, *told]
             except DialogueUnavailable:
                 outgoing = [OutMessage(
                     text=_service_unavailable(language, self.contact(chat)), language=language,
                     meta={"fallback": "dialogue_unavailable"},
                 )]
             stored = [
-                self._append(db, chat, "bot", m.text, m.language,
-                             {"buttons": m.buttons, "sources": m.sources, "meta": m.meta})
+                self.transcript.append(db, chat, "bot", m.text, m.language,
+                                       {"buttons": m.buttons, "sources": m.sources, "meta": m.meta})
                 for m in outgoing
             ]
             db.commit()
-            for message in stored:
-                self.bus.publish(ref(chat), message_dict(message))
+            self.transcript.publish(chat, *stored)
+            if case is not None:
+                self.cases.announce(case)
             return Reply(chat, user_message, stored)
 
     def set_language(self, db: Session, session_id: str, language: str) -> ChatSession:

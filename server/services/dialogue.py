@@ -39,6 +39,17 @@ class RasaClient:
             raise DialogueUnavailable("no reply")
         return [m for m in body if isinstance(m, dict)]
 
+    def resume(self, sender: str) -> None:
+        """Un-pause a conversation Rasa holds paused for a case (``ConversationPaused``)."""
+        try:
+            response = self._client.post(
+                f"{self.base_url}/conversations/{sender}/tracker/events", json={"event": "resume"}
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            log.warning("could not resume the dialogue: %s", type(exc).__name__)
+            raise DialogueUnavailable(str(type(exc).__name__)) from exc
+
     def healthy(self) -> bool:
         try:
             return self._client.get(f"{self.base_url}/", timeout=2).status_code == 200

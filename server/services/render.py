@@ -31,7 +31,24 @@ def payload(intent: str, **entities: str) -> str:
     return f"/{intent}{json.dumps(entities, ensure_ascii=False)}" if entities else f"/{intent}"
 
 
-def button_set(name: str, lang: str) -> list[dict[str, str]]:
+def button_list(items: list[Any], lang: str) -> list[dict[str, str]]:
+    """Buttons an action built itself: a locale ``key`` (with ``args``) or a literal ``title``."""
+    buttons = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("payload"), str):
+            continue
+        if item.get("key"):
+            title = t(str(item["key"]), lang, **{str(k): str(v) for k, v in (item.get("args") or {}).items()})
+        else:
+            title = str(item.get("title") or "")
+        if title:
+            buttons.append({"title": title, "payload": item["payload"]})
+    return buttons
+
+
+def button_set(name: Any, lang: str) -> list[dict[str, str]]:
+    if isinstance(name, list):
+        return button_list(name, lang)
     if name == "topics":
         buttons = [
             {"title": t(f"topic_{topic}", lang), "payload": payload("ask_question", topic=topic)}
@@ -55,11 +72,16 @@ def button_set(name: str, lang: str) -> list[dict[str, str]]:
 class Rendered:
     messages: list[OutMessage]
     language: str
+    handoff: dict[str, Any] | None = None  # the hand-off form's answers: the hub creates a case
 
 
-def render(bot_messages: list[dict[str, Any]], language: str, contact: str) -> Rendered:
-    """Render Rasa's output; ``set_language`` directives switch ``language`` for what follows."""
+def render(bot_messages: list[dict[str, Any]], language: str, args: dict[str, str]) -> Rendered:
+    """Render Rasa's output; ``set_language`` directives switch ``language`` for what follows.
+
+    ``args`` fills the placeholders only the hub knows (``contact``, ``office``, ``retention_days``).
+    """
     out: list[OutMessage] = []
+    handoff: dict[str, Any] | None = None
     for raw in bot_messages:
         custom = raw.get("custom") if isinstance(raw.get("custom"), dict) else None
         if custom is None:
@@ -67,13 +89,15 @@ def render(bot_messages: list[dict[str, Any]], language: str, contact: str) -> R
             if raw.get("text"):
                 out.append(OutMessage(text=str(raw["text"]), language=language))
             continue
+        if isinstance(custom.get("handoff"), dict):
+            handoff = custom["handoff"]
         new_language = custom.get("set_language")
         if isinstance(new_language, str) and new_language in LANGUAGES:
             language = new_language
-        buttons = button_set(str(custom.get("buttons", "")), language)
+        buttons = button_set(custom.get("buttons", ""), language)
         if custom.get("say"):
-            args = {"contact": contact, **(custom.get("args") or {})}
-            out.append(OutMessage(text=t(str(custom["say"]), language, **args), language=language,
+            say_args = {**args, **(custom.get("args") or {})}
+            out.append(OutMessage(text=t(str(custom["say"]), language, **say_args), language=language,
                                   buttons=buttons, meta={"key": custom["say"]}))
         elif custom.get("text"):
             meta = {k: custom[k] for k in ("entry_id", "confidence", "topic", "urgency") if k in custom}
@@ -91,4 +115,4 @@ def render(bot_messages: list[dict[str, Any]], language: str, contact: str) -> R
                     meta=meta,
                 )
             )
-    return Rendered(messages=out, language=language)
+    return Rendered(messages=out, language=language, handoff=handoff)

@@ -47,8 +47,9 @@ def test_without_a_language_the_picker_is_shown() -> None:
 
 
 def test_yes_after_an_offer_reaches_a_person_and_yes_otherwise_does_not() -> None:
-    messages, _ = run(ActionReplyYesNo(), tracker("ja", "affirm", slots={"handoff_offered": True}))
-    assert messages == [{"say": "human_contact"}]
+    messages, events = run(ActionReplyYesNo(), tracker("ja", "affirm", slots={"handoff_offered": True}))
+    # Yes starts the hand-off form, which asks for consent before anything is passed on.
+    assert messages == [] and any(e.get("event") == "followup" and e.get("name") == "handoff_form" for e in events)
     messages, _ = run(ActionReplyYesNo(), tracker("ja", "affirm", slots={"handoff_offered": False}))
     assert messages[0]["say"] == "ask_anything"
 

@@ -10,7 +10,9 @@ import yaml
 from lotse.languages import LANGUAGES
 from lotse.paths import DOMAIN_FILE, NLU_DIR
 
-INTENTS = set(yaml.safe_load(DOMAIN_FILE.read_text())["intents"])
+# Reached only through button payloads (the hand-off form's answers), never classified from text.
+PAYLOAD_ONLY = {"inform"}
+INTENTS = set(yaml.safe_load(DOMAIN_FILE.read_text())["intents"]) - PAYLOAD_ONLY
 MINIMUM = {"ask_question": 35, "out_of_scope": 15, "crisis": 10, "request_human": 10, "choose_language": 12}
 
 

@@ -18,7 +18,8 @@ from lotse.languages import RTL_LANGUAGES
 from server.api.deps import ConversationsDep, SessionDep, SettingsDep
 from server.core.db import get_sessionmaker
 from server.schemas import MessageIn, MessagesOut, ReplyOut, SessionCreate, SessionCreated
-from server.services.conversation import SessionNotFound, message_dict
+from server.services.conversation import SessionNotFound
+from server.services.transcript import message_dict
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 

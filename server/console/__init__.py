@@ -1,0 +1,1 @@
+"""The case managers' console: server-rendered pages over the same services as the case API."""

@@ -1,0 +1,63 @@
+"""``lotse users``: staff accounts from the command line (the first admin has no console yet)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from sqlalchemy import select
+
+from server.core.config import get_settings
+from server.core.db import get_sessionmaker, upgrade_database
+from server.models import User
+from server.services.routing import all_teams
+from server.services.users import UserError, add_user
+
+
+def users_add(args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password for {args.name}: ")
+    known = all_teams()
+    unknown = [team for team in args.team if team not in known]
+    if unknown:
+        print(f"unknown team(s) {', '.join(unknown)}; teams in config/routing: {', '.join(known)}", file=sys.stderr)
+        return 2
+    url = get_settings().database_url
+    upgrade_database(url)
+    with get_sessionmaker(url)() as db:
+        try:
+            user = add_user(db, args.name, password, args.role, args.team, args.display_name)
+        except UserError as exc:
+            print(f"lotse users add: {exc}", file=sys.stderr)
+            return 2
+    teams = ", ".join(user.teams) if user.teams else "all teams"
+    print(f"added {user.username} ({user.role}; {teams})")
+    return 0
+
+
+def users_list(args: argparse.Namespace) -> int:
+    url = get_settings().database_url
+    upgrade_database(url)
+    with get_sessionmaker(url)() as db:
+        for user in db.scalars(select(User).order_by(User.username)):
+            teams = ",".join(user.teams) if user.teams else "*"
+            print(f"{user.username}\t{user.role}\t{teams}\t{'active' if user.active else 'disabled'}")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    users = sub.add_parser("users", help="staff accounts for the console and the case API")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    add = users_sub.add_parser("add", help="add a case manager, editor or admin")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["case_manager", "editor", "admin"])
+    add.add_argument("--team", action="append", default=[],
+                     help="team id from config/routing (repeatable; none: every team)")
+    add.add_argument("--display-name", default=None, help="name shown to newcomers (default: NAME)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=users_add)
+    listing = users_sub.add_parser("list", help="list staff accounts")
+    listing.set_defaults(func=users_list)
