@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,8 +20,10 @@ class ScriptedDialogue:
 
     # What the hand-off form hands over once a newcomer has agreed and answered (tested with Rasa
     # in tests/e2e and per step in tests/actions).
-    HANDOFF = {"town": "Goch", "topic": "residence", "contact": "chat", "contact_detail": None,
-               "interpreter": None, "situation": "Mein Aufenthaltstitel läuft bald ab."}
+    HANDOFF: ClassVar[dict[str, Any]] = {
+        "town": "Goch", "topic": "residence", "contact": "chat", "contact_detail": None,
+        "interpreter": None, "situation": "Mein Aufenthaltstitel läuft bald ab.",
+    }
 
     def __init__(self) -> None:
         self.received: list[tuple[str, str, dict[str, Any]]] = []

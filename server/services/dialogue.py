@@ -42,8 +42,11 @@ class RasaClient:
     def resume(self, sender: str) -> None:
         """Un-pause a conversation Rasa holds paused for a case (``ConversationPaused``)."""
         try:
+            # After the pause Rasa never ran action_listen; without it the next message would not
+            # match any rule, and Rasa would answer nothing.
             response = self._client.post(
-                f"{self.base_url}/conversations/{sender}/tracker/events", json={"event": "resume"}
+                f"{self.base_url}/conversations/{sender}/tracker/events",
+                json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
             )
             response.raise_for_status()
         except httpx.HTTPError as exc:

@@ -106,7 +106,8 @@ def test_claim_reply_and_close_reach_the_same_chat(
     newcomer = next(m for m in detail["messages"] if m["original_text"] == "مرحبا، هل أنت هناك؟")
     assert newcomer["language"] == "ar" and {"text", "original_text", "time", "sender"} <= set(newcomer)
 
-    assert client.post(f"/api/v1/cases/{case_id}/notes", headers=anna, json={"text": "Termin ABH nötig"}).status_code == 201
+    note = client.post(f"/api/v1/cases/{case_id}/notes", headers=anna, json={"text": "Termin ABH nötig"})
+    assert note.status_code == 201
     closed = client.post(f"/api/v1/cases/{case_id}/close", headers=anna, json={"outcome": "referred"}).json()
     assert closed["status"] == "closed" and closed["mode"] == "bot" and dialogue.resumed == [session]
     assert client.get("/api/v1/cases?status=open", headers=anna).json() == []
