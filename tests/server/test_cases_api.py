@@ -9,22 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.core.config import Settings
-from server.core.db import get_sessionmaker, upgrade_database
 from server.main import create_app
-from server.services.users import add_user
 from tests.conftest import ScriptedDialogue
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def staff(settings: Settings) -> None:
-    upgrade_database(settings.database_url)
-    with get_sessionmaker(settings.database_url)() as db:
-        add_user(db, "anna", PASSWORD, "case_manager", ["abh-infopoint"], display_name="Anna")
-        add_user(db, "ben", PASSWORD, "case_manager", ["ki-school"])
-        add_user(db, "root", PASSWORD, "admin")
-        add_user(db, "eddi", PASSWORD, "editor")
+from tests.server.conftest import PASSWORD
 
 
 def login(client: TestClient, username: str) -> dict[str, str]:

@@ -35,9 +35,6 @@ needs_argos = pytest.mark.skipif(
 )
 ARABIC = "متى تبدأ دورة الاندماج؟ أحتاج إلى موعد."
 GERMAN = "Wann beginnt der Integrationskurs? Ich brauche einen Termin."
-# (from, to, tokenizer): ar↔de directly, de→tr only through English, de→fr with a BPE tokenizer.
-PACKAGES = [("ar", "de", "sentencepiece"), ("de", "ar", "sentencepiece"), ("de", "en", "sentencepiece"),
-            ("en", "tr", "sentencepiece"), ("de", "fr", "bpe")]
 
 
 def run_lotse(var_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -48,35 +45,6 @@ def run_lotse(var_dir: Path, *args: str, **env: str) -> subprocess.CompletedProc
         environment.pop(name, None)
     return subprocess.run([sys.executable, "-m", "lotse.cli", *args], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture(scope="session")
-def argos_models(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
-    if ARGOS_MISSING:
-        pytest.skip("argostranslate extra not installed (make install-translate; CI installs it)")
-    from tests.argos_fixture import build_package, train_sentencepiece
-
-    dest = tmp_path_factory.mktemp("argosmodels")
-    sentencepiece_model = train_sentencepiece()
-    return {
-        (src, tgt): build_package(dest, src, tgt, tokenizer=tok, sentencepiece_model=sentencepiece_model)
-        for src, tgt, tok in PACKAGES
-    }
-
-
-@pytest.fixture(scope="session")
-def installed_var(tmp_path_factory: pytest.TempPathFactory, argos_models: dict[tuple[str, str], Path]) -> Path:
-    """A var dir with every test package installed, as ``lotse translate install`` does (in-process: faster)."""
-    from lotse.translate_cli import install_archive
-    from server.services.translation import load_argos
-
-    var_dir = tmp_path_factory.mktemp("installed") / "var"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(paths, "VAR", var_dir)
-        package = load_argos()
-        for (src, tgt), archive in argos_models.items():
-            assert install_archive(package, archive) == (src, tgt)
-    return var_dir
 
 
 @pytest.fixture(autouse=True)
