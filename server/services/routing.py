@@ -6,6 +6,7 @@ house (``config/routing/<region>.yml``); a wrong file fails at start-up with the
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,11 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from lotse.paths import ROOT
 
 ROUTING_DIR = ROOT / "config" / "routing"
+
+
+def routing_dir() -> Path:
+    """``LOTSE_ROUTING_DIR``, so an installation keeps its tables outside the checkout."""
+    return Path(os.environ.get("LOTSE_ROUTING_DIR") or ROUTING_DIR)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -112,15 +118,19 @@ def _load(path: Path) -> RoutingTable:
         raise RoutingError(f"{path}: {exc}") from exc
 
 
+def routing_for(region: str | None, directory: Path | None = None) -> RoutingTable:
+    return _routing_for(region, directory or routing_dir())
+
+
 @lru_cache(maxsize=64)
-def routing_for(region: str | None, directory: Path = ROUTING_DIR) -> RoutingTable:
+def _routing_for(region: str | None, directory: Path) -> RoutingTable:
     own = directory / f"{region}.yml" if region else None
     return _load(own if own is not None and own.exists() else directory / "default.yml")
 
 
-def all_teams(directory: Path = ROUTING_DIR) -> dict[str, Team]:
+def all_teams(directory: Path | None = None) -> dict[str, Team]:
     """Every team of every routing file (staff are members of teams by id)."""
     teams: dict[str, Team] = {}
-    for path in sorted(directory.glob("*.yml")):
+    for path in sorted((directory or routing_dir()).glob("*.yml")):
         teams.update(_load(path).teams)
     return teams
