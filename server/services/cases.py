@@ -8,7 +8,8 @@ silent (Rasa is paused); on close Rasa is resumed and the bot answers again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -136,7 +137,9 @@ def summary_text(case: Case, details: dict[str, Any], answered: list[dict[str, A
 
 
 class CaseService:
-    def __init__(self, settings: Settings, transcript: Transcript, notifier: Notifier, dialogue: Any) -> None:
+    def __init__(self, settings: Settings, transcript: Transcript, notifier: Notifier, dialogue: Any,
+                 lock: Callable[[str], AbstractContextManager[Any]]) -> None:
+        self.lock = lock
         self.settings = settings
         self.transcript = transcript
         self.notifier = notifier
@@ -266,10 +269,21 @@ class CaseService:
             db.commit()
         return out
 
+    @contextmanager
+    def _locked(self, db: Session, case: Case) -> Iterator[ChatSession]:
+        """The newcomer's conversation, fresh and locked: messages are numbered one at a time."""
+        with self.lock(case.session_id):
+            db.refresh(case)
+            db.refresh(case.session)
+            yield case.session
+
     def claim(self, db: Session, case: Case, user: User) -> list[Message]:
+        with self._locked(db, case) as chat:
+            return self._claim(db, case, chat, user)
+
+    def _claim(self, db: Session, case: Case, chat: ChatSession, user: User) -> list[Message]:
         if case.status != "open":
             raise CaseError(case.id)
-        chat = case.session
         if case.claimed_by_id == user.id and chat.mode == "human":
             return []
         case.claimed_by_id = user.id
@@ -285,11 +299,14 @@ class CaseService:
         return [joined]
 
     def reply(self, db: Session, case: Case, user: User, text: str) -> Message:
-        if case.status != "open":
-            raise CaseError(case.id)
-        if case.claimed_by_id is None:
-            self.claim(db, case, user)
-        chat = case.session
+        with self._locked(db, case) as chat:
+            if case.status != "open":
+                raise CaseError(case.id)
+            if case.claimed_by_id is None:
+                self._claim(db, case, chat, user)
+            return self._reply(db, case, chat, user, text)
+
+    def _reply(self, db: Session, case: Case, chat: ChatSession, user: User, text: str) -> Message:
         staff_language = routing_for(case.region or self.settings.welcome_center_region).staff_language
         newcomer_language = chat.language or case.language
         payload: dict[str, Any] = {"author": user.display_name}
@@ -314,9 +331,14 @@ class CaseService:
         """Close the case and give the conversation back to the bot."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
-        if case.status == "closed":
-            return case
-        chat = case.session
+        with self._locked(db, case) as chat:
+            if case.status == "closed":
+                return case
+            self._close(db, case, chat, outcome, hand_back)
+            self.resume_dialogue(db, chat)
+        return case
+
+    def _close(self, db: Session, case: Case, chat: ChatSession, outcome: str, hand_back: bool) -> None:
         case.status = "closed"
         case.outcome = outcome
         case.closed_at = utcnow()
@@ -327,8 +349,6 @@ class CaseService:
                                          {"push": True, "meta": {"key": key}})
         db.commit()
         self.transcript.publish(chat, message)
-        self.resume_dialogue(db, chat)
-        return case
 
     def resume_dialogue(self, db: Session, chat: ChatSession) -> None:
         """Un-pause Rasa; if it is down now, the next message of the newcomer tries again."""

@@ -83,7 +83,7 @@ class ConversationService:
         self.dialogue = dialogue
         self.bus = bus
         self.transcript = Transcript(bus)
-        self.cases = CaseService(settings, self.transcript, Notifier(settings, bus), self)
+        self.cases = CaseService(settings, self.transcript, Notifier(settings, bus), self, self._lock)
         # A fixed set of striped locks: messages of one session are handled in order, and memory
         # stays bounded however many sessions a long-running hub sees.
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
