@@ -6,16 +6,16 @@ import argparse
 import getpass
 import sys
 
-from sqlalchemy import select
-
-from server.core.config import get_settings
-from server.core.db import get_sessionmaker, upgrade_database
-from server.models import User
-from server.services.routing import all_teams
-from server.services.users import UserError, add_user
+# The database and routing modules are imported inside the commands: `lotse` builds this parser
+# on every start, and `lotse ask` should not pay for SQLAlchemy.
 
 
 def users_add(args: argparse.Namespace) -> int:
+    from server.core.config import get_settings
+    from server.core.db import get_sessionmaker, upgrade_database
+    from server.services.routing import all_teams
+    from server.services.users import UserError, add_user
+
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -39,6 +39,12 @@ def users_add(args: argparse.Namespace) -> int:
 
 
 def users_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from server.core.config import get_settings
+    from server.core.db import get_sessionmaker, upgrade_database
+    from server.models import User
+
     url = get_settings().database_url
     upgrade_database(url)
     with get_sessionmaker(url)() as db:
