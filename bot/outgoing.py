@@ -24,8 +24,17 @@ SHORT_TITLE = 20  # buttons with titles up to this length go two to a row
 
 
 def compose(message: dict[str, Any]) -> str:
-    """The message text with its sources as ``Title: URL`` lines under a "Sources" heading."""
+    """The message text with its sources as ``Title: URL`` lines under a "Sources" heading.
+
+    A case manager's message that was machine-translated carries its original below, so the
+    newcomer can check it (or show it to someone who reads German).
+    """
     text = str(message.get("text") or "")
+    if message.get("sender") == "agent" and message.get("author"):
+        text = f"{message['author']}: {text}"
+    if message.get("original_text") and message["original_text"] != message.get("text"):
+        label = t("translated_original", str(message.get("language") or "en"))
+        text = f"{text}\n\n{label}\n{message['original_text']}"
     sources = [s for s in message.get("sources", []) if s.get("url")]
     if not sources:
         return text

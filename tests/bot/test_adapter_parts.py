@@ -9,6 +9,7 @@ from bot import texts
 from bot.callback_data import MAX_DATA, decode, encode
 from bot.outgoing import compose, keyboard
 from bot.push import should_push
+from lotse.i18n import t
 from lotse.languages import LANGUAGES
 from server.core.config import Settings
 from server.core.db import get_sessionmaker, upgrade_database
@@ -99,3 +100,10 @@ def test_a_public_webhook_needs_a_secret_and_https() -> None:
         Settings(telegram_webhook_secret="no spaces allowed")
     ok = Settings(telegram_webhook_url="https://lotse.example.org/", telegram_webhook_secret="abc")
     assert ok.telegram_webhook() == "https://lotse.example.org/telegram/webhook"
+
+
+def test_a_translated_case_manager_message_shows_author_and_original() -> None:
+    text = compose({"sender": "agent", "author": "Anna", "text": "غدا الساعة العاشرة", "language": "ar",
+                    "original_text": "Morgen um 10 Uhr.", "sources": []})
+    assert text.startswith("Anna: غدا الساعة العاشرة")
+    assert text.endswith("Morgen um 10 Uhr.") and t("translated_original", "ar") in text
