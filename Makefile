@@ -8,9 +8,9 @@ SHELL := /bin/bash
 PY311 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.11.*/bin/python3.11) $(shell command -v python3.11))
 PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $(shell command -v python3.10))
 PIP_QUIET := --quiet --disable-pip-version-check --no-input
-APT_PACKAGES := chromium fonts-noto-core
+APT_PACKAGES := chromium fonts-noto-core espeak-ng
 
-.PHONY: install run test check lint typecheck kb-check system-deps lock clean
+.PHONY: install install-translate run test check lint typecheck kb-check system-deps lock clean
 
 install: .venv/.installed .venv-rasa/.installed
 
@@ -21,15 +21,24 @@ install: .venv/.installed .venv-rasa/.installed
 	.venv/bin/pip install $(PIP_QUIET) --no-deps -e . 2> >(grep -v 'is ignored' >&2)
 	touch $@
 
+# Optional machine translation for chats with case managers (argostranslate, about 165 MB);
+# `make test` needs it, `make run` and `make install` stay lean.
+install-translate: .venv/.translate-installed
+
+.venv/.translate-installed: .venv/.installed requirements/translate.lock
+	.venv/bin/pip install $(PIP_QUIET) --no-deps -r requirements/translate.lock 2> >(grep -v 'is ignored' >&2)
+	touch $@
+
 .venv-rasa/.installed: requirements/rasa.lock
 	@test -n "$(PY310)" || { echo "Python 3.10 not found (Rasa 3.6 needs it; set PY310=/path/to/python3.10)"; exit 1; }
 	$(PY310) -m venv .venv-rasa
 	.venv-rasa/bin/pip install $(PIP_QUIET) --no-deps -r requirements/rasa.lock 2> >(grep -v -e 'is ignored' -e DEPRECATION -e '^ ' >&2)
 	touch $@
 
-# Debian packages for the browser tests and screenshots (headless Chromium, fonts for all scripts).
+# Debian packages for the browser tests and screenshots (headless Chromium, fonts for all scripts)
+# and espeak-ng, the offline speech synthesiser behind the kiosk's "read aloud".
 system-deps:
-	@if command -v chromium >/dev/null && dpkg -s fonts-noto-core >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null && command -v espeak-ng >/dev/null && dpkg -s fonts-noto-core >/dev/null 2>&1; then :; \
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
 
 run: install
@@ -44,7 +53,7 @@ lint: install
 typecheck: install
 	.venv/bin/mypy lotse server actions knowledge bot
 
-test: install system-deps
+test: install install-translate system-deps
 	.venv/bin/lotse kb check
 	.venv/bin/ruff check .
 	.venv/bin/mypy lotse server actions knowledge bot

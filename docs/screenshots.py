@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 OUT = Path(__file__).parent / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -23,15 +23,31 @@ def main(base: str) -> None:
         page = browser.new_page(viewport={"width": 430, "height": 900}, device_scale_factor=1)
         question = quote("كم تكلفة التجنيس في ألمانيا؟")
         page.goto(f"{base}/?lang=ar&q={question}")
-        page.wait_for_function("document.querySelectorAll('.msg--bot').length >= 2", timeout=30000)
+        page.locator(".msg--bot").nth(1).wait_for(timeout=30000)  # greeting and answer (CSP forbids eval)
         page.wait_for_timeout(300)
         page.screenshot(path=str(OUT / "webchat-ar.png"))
         page = browser.new_page(viewport={"width": 430, "height": 900})
         page.goto(f"{base}/?lang=de&q={quote('Wie viele Stunden hat der Integrationskurs?')}")
-        page.wait_for_function("document.querySelectorAll('.msg--bot').length >= 2", timeout=30000)
+        page.locator(".msg--bot").nth(1).wait_for(timeout=30000)  # greeting and answer (CSP forbids eval)
         page.wait_for_timeout(300)
         page.screenshot(path=str(OUT / "webchat-de.png"))
+        kiosk(browser, base)
         browser.close()
+
+
+def kiosk(browser: Browser, base: str) -> None:
+    """The kiosk's first screen, then an Arabic answer reached by touch alone (language, topic tile)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, device_scale_factor=1)
+    page.goto(f"{base}/kiosk")
+    page.wait_for_selector("#languages button")
+    page.screenshot(path=str(OUT / "kiosk-languages.png"))
+    page.get_by_role("button", name="العربية", exact=True).click()
+    page.wait_for_selector("#tiles button")
+    page.locator(".tiles__item--naturalisation").click()
+    page.wait_for_selector(".msg--bot .msg__read", timeout=30000)
+    page.wait_for_timeout(800)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(OUT / "kiosk-ar.png"))
 
 
 if __name__ == "__main__":

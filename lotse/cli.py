@@ -82,6 +82,12 @@ def _telegram_poll(args: argparse.Namespace) -> int:
     return poll()
 
 
+def _translate(args: argparse.Namespace) -> int:
+    from lotse.translate_cli import translate_command
+
+    return translate_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lotse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -134,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
         omos.add_argument("--limit", type=int, default=None, help="first N questions per language")
         omos.set_defaults(func=func)
 
+    from server.users_cli import add_parser as add_users_parser
+
+    add_users_parser(sub)
+
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply Alembic migrations")
@@ -143,6 +153,16 @@ def build_parser() -> argparse.ArgumentParser:
     telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
     poll = telegram_sub.add_parser("poll", help="run the bot with long polling (local development)")
     poll.set_defaults(func=_telegram_poll)
+
+    translate = sub.add_parser("translate", help="translation packages for chats with case managers (optional extra)")
+    translate_sub = translate.add_subparsers(dest="translate_command", required=True)
+    install = translate_sub.add_parser("install", help="install a .argosmodel package, or one from the Argos index")
+    install.add_argument("file", nargs="?", help="the .argosmodel file")
+    install.add_argument("--from-index", nargs=2, metavar=("FROM", "TO"), default=None,
+                         help="download the package for FROM → TO from the Argos index (needs internet)")
+    install.set_defaults(func=_translate)
+    translate_list = translate_sub.add_parser("list", help="installed language pairs")
+    translate_list.set_defaults(func=_translate)
     return parser
 
 

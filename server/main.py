@@ -10,16 +10,18 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from server.api.main import api_router
 from server.api.routes import health
+from server.console.routes import install as install_console
 from server.core.config import Settings, get_settings
 from server.core.db import upgrade_database
 from server.services.conversation import ConversationService
 from server.services.dialogue import RasaClient
 from server.services.events import EventBus
+from server.web import pages
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 log = logging.getLogger(__name__)
@@ -66,15 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(health.router)
+    install_console(app)
     if settings.telegram_bot_token:  # Telegram channel: not even imported without a token
         from server.api.routes.telegram import mount_telegram
 
         telegram = mount_telegram(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
-    @app.get("/", include_in_schema=False)
-    def web_chat() -> FileResponse:
-        return FileResponse(WEB_DIR / "index.html", media_type="text/html")
+    app.include_router(pages.router)  # /, /kiosk, /widget.js with their security headers
 
     return app
 

@@ -7,14 +7,19 @@ the variable, not later in front of a newcomer.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from lotse.languages import LANGUAGES
 from lotse.paths import VAR
+
+# An origin as browsers send it: scheme, host (name, IPv4 or [IPv6]) and an optional port; nothing else.
+_ORIGIN = re.compile(r"^https?://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?/?$")
 
 
 class Settings(BaseSettings):
@@ -50,6 +55,41 @@ class Settings(BaseSettings):
     telegram_api_base_url: str | None = Field(
         default=None, description="Bot API server (default: https://api.telegram.org); tests point it at a fake",
     )
+
+    # Hand-off and console.
+    retention_days: int = Field(default=90, ge=1, le=3650, description="days a conversation is kept (told in consent)")
+    token_hours: float = Field(default=12, gt=0, le=24 * 30, description="how long a staff login lasts")
+    public_url: str | None = Field(default=None, description="public base URL of the hub (links in e-mails)")
+    smtp_host: str | None = Field(default=None, description="SMTP server for case notifications (none: no e-mail)")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "lotse@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+
+    # Web widget and kiosk.
+    widget_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="comma-separated origins (https://www.kreis-kleve.de) whose pages may embed the "
+        "chat widget; empty: only the hub's own pages",
+    )
+    kiosk_idle_seconds: int = Field(default=120, ge=10, le=3600, description="kiosk: idle time before the warning")
+    kiosk_warn_seconds: int = Field(default=30, ge=5, le=600, description="kiosk: countdown before the screen is wiped")
+
+    @field_validator("widget_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else []
+        origins = []
+        for item in (str(i).strip() for i in items):
+            if not item:
+                continue
+            if not _ORIGIN.match(item):
+                raise ValueError(
+                    f"LOTSE_WIDGET_ORIGINS: {item!r} is not an origin; write scheme://host[:port] "
+                    "without a path, e.g. https://www.kreis-kleve.de"
+                )
+            origins.append(item.rstrip("/").lower())
+        return tuple(origins)
 
     @field_validator("database_url")
     @classmethod

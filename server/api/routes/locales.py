@@ -12,6 +12,11 @@ router = APIRouter(tags=["languages"])
 UI_KEYS = (
     "bot_name", "input_placeholder", "send", "typing", "reconnecting", "contact_person",
     "change_language", "sources",
+    # web chat, widget and kiosk
+    "handoff_waiting", "handoff_with_human", "translated_original", "sender_user", "sender_agent", "sender_system",
+    "close_chat", "continue_failed", "kiosk_choose_topic", "start_again", "back_to_topics", "read_aloud",
+    "stop_reading", "continue_on_phone", "qr_explain", "qr_done", "idle_warning", "idle_countdown", "idle_continue",
+    "close",
 )
 
 

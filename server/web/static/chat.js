@@ -1,122 +1,79 @@
-// Lotse web chat. Everything the user or the bot wrote is inserted with textContent, never as
-// HTML. Messages are numbered by the hub (seq): after a network drop the page asks for what it
-// missed, so nothing is lost and nothing is shown twice.
+// Lotse web chat. Messages are numbered by the hub (seq): after a network drop the page asks for
+// what it missed, so nothing is lost and nothing is shown twice. Rendering (text only, never
+// HTML) is in messages.js, shared with the kiosk.
 (() => {
   "use strict";
-  const API = "/api/v1";
+  const { API, api, renderMessage, modeText } = window.Lotse;
   const store = window.localStorage;
+  const params = new URLSearchParams(window.location.search);
+  const embedded = params.get("embed") === "1";
   const $ = (id) => document.getElementById(id);
   const log = $("log"), form = $("form"), input = $("input"), typing = $("typing");
   const state = {
-    session: store.getItem("lotse.session"), lastSeq: 0, language: null, events: null,
-    seen: new Set(), pending: [],  // texts shown as local bubbles, not yet confirmed by the hub
+    session: store.getItem("lotse.session"), lastSeq: 0, language: null, events: null, texts: {},
+    mode: "bot", seen: new Set(), pending: [],  // texts shown as local bubbles, not yet confirmed
   };
 
-  async function api(path, options = {}) {
-    const response = await fetch(API + path, {
-      headers: { "Content-Type": "application/json" }, ...options,
-    });
-    if (!response.ok) {
-      const body = await response.json().catch(() => ({}));
-      const error = new Error(body.detail || response.statusText);
-      error.status = response.status;
-      throw error;
-    }
-    return response.json();
-  }
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
 
-  function safeUrl(url) {
-    try {
-      const parsed = new URL(url, window.location.href);
-      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
-    } catch (_) { return null; }
+  // Every message carries the session's mode after it; older ones may not: keep the last known.
+  function setMode(mode) {
+    if (!mode) return;
+    state.mode = mode;
+    const text = modeText(mode, state.texts);
+    $("mode").textContent = text;
+    $("mode").hidden = !text;
+    $("mode").dataset.mode = mode;
   }
 
   function addMessage(message) {
     if (state.seen.has(message.seq)) return;
     state.seen.add(message.seq);
     state.lastSeq = Math.max(state.lastSeq, message.seq);
+    setMode(message.mode);
     if (message.sender === "user") {
       const local = state.pending.indexOf(message.text);
       if (local >= 0) { state.pending.splice(local, 1); return; } // already shown when sent
       if (message.text.startsWith("/")) return; // a pressed button
     }
-    const item = document.createElement("div");
-    item.className = "msg msg--" + message.sender;
-    item.setAttribute("dir", message.dir || "auto");
-    if (message.language) item.setAttribute("lang", message.language);
-    const text = document.createElement("div");
-    text.textContent = message.text;
-    item.appendChild(text);
-    if (message.sources && message.sources.length) {
-      const list = document.createElement("ul");
-      list.className = "msg__sources";
-      list.setAttribute("aria-label", state.texts?.sources || "Sources");
-      for (const source of message.sources) {
-        const li = document.createElement("li");
-        li.dir = "auto"; // German source titles inside a right-to-left answer
-        const href = safeUrl(source.url);
-        if (href) {
-          const a = document.createElement("a");
-          a.href = href; a.target = "_blank"; a.rel = "noopener noreferrer";
-          a.textContent = source.title || href;
-          li.appendChild(a);
-        } else {
-          li.textContent = source.title;
-        }
-        list.appendChild(li);
-      }
-      item.appendChild(list);
-    }
-    if (message.buttons && message.buttons.length) {
-      const group = document.createElement("div");
-      group.className = "msg__buttons";
-      group.setAttribute("role", "group");
-      for (const button of message.buttons) {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.textContent = button.title;
-        b.addEventListener("click", () => send(button.payload, button.title));
-        group.appendChild(b);
-      }
-      item.appendChild(group);
-    }
-    log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
+    log.appendChild(renderMessage(message, state.texts, send));
+    scrollDown();
   }
 
   function showUserBubble(title) {
-    const item = document.createElement("div");
-    item.className = "msg msg--user";
-    item.setAttribute("dir", "auto");
-    item.textContent = title;
-    log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
+    log.appendChild(renderMessage({ sender: "user", text: title, dir: "auto" }, state.texts, send));
+    scrollDown();
   }
 
   async function applyLanguage(code) {
     if (!code || code === state.language) return;
     state.language = code;
     const locale = await api("/locales/" + encodeURIComponent(code));
-    state.texts = locale.texts;
+    const texts = state.texts = locale.texts;
     document.documentElement.lang = code;
     document.documentElement.dir = locale.rtl ? "rtl" : "ltr";
-    $("title").textContent = locale.texts.bot_name;
-    $("send").textContent = locale.texts.send;
-    $("human").textContent = locale.texts.contact_person;
-    $("lang-label").textContent = locale.texts.change_language;
-    $("input-label").textContent = locale.texts.input_placeholder;
-    input.placeholder = locale.texts.input_placeholder;
-    $("typing-text").textContent = locale.texts.typing;
+    $("title").textContent = texts.bot_name;
+    $("send").textContent = texts.send;
+    $("human").textContent = texts.contact_person;
+    $("lang-label").textContent = texts.change_language;
+    $("input-label").textContent = texts.input_placeholder;
+    $("close").setAttribute("aria-label", texts.close_chat);
+    input.placeholder = texts.input_placeholder;
+    $("typing-text").textContent = texts.typing;
     $("language").value = code;
+    setMode(state.mode);
   }
 
-  function setStatus(text) { $("status").textContent = text || ""; }
+  // Connection trouble is cleared when the connection is back; a notice stays until the next send.
+  function setStatus(text, notice = false) { $("status").textContent = text || ""; state.notice = notice; }
+  function connectionBack() { if (!state.notice) setStatus(""); }
 
-  async function send(text, shownAs) {
+  async function send(text, shownAs, quiet = false) {
     if (!text.trim()) return;
-    showUserBubble(shownAs || text);
-    state.pending.push(text.trim());
+    if (!quiet) {  // the automatic greeting is not something the newcomer said
+      showUserBubble(shownAs || text);
+      state.pending.push(text.trim());
+    }
     typing.hidden = false;
     try {
       const reply = await api(`/sessions/${state.session}/messages`, {
@@ -129,9 +86,10 @@
       }
       await applyLanguage(reply.language);
       reply.messages.forEach(addMessage);
+      setMode(reply.mode);
       setStatus("");
     } catch (error) {
-      if (error.status === 404) { store.removeItem("lotse.session"); await start(); return; }
+      if (error.status === 404) { store.removeItem("lotse.session"); state.session = null; await start(); return; }
       setStatus(error.message);
       setTimeout(catchUp, 2000);
     } finally {
@@ -143,7 +101,8 @@
     try {
       const result = await api(`/sessions/${state.session}/messages?after=${state.lastSeq}`);
       result.messages.forEach(addMessage);
-      setStatus("");
+      setMode(result.mode);
+      connectionBack();
     } catch (_) { /* next reconnect tries again */ }
   }
 
@@ -151,9 +110,25 @@
     if (state.events) state.events.close();
     const source = new EventSource(`${API}/sessions/${state.session}/events?after=${state.lastSeq}`);
     source.addEventListener("message", (event) => addMessage(JSON.parse(event.data)));
-    source.onerror = () => { setStatus(state.texts?.reconnecting || "…"); };
-    source.onopen = () => { setStatus(""); catchUp(); };
+    source.onerror = () => { setStatus(state.texts.reconnecting || "…"); };
+    source.onopen = () => { connectionBack(); catchUp(); };
     state.events = source;
+  }
+
+  // A kiosk's "continue on my phone" QR code: a one-time token, swapped for the session and
+  // removed from the address bar at once (it must not stay in the browser history).
+  async function redeemContinueToken() {
+    const token = params.get("continue");
+    if (!token) return true;
+    params.delete("continue");
+    const rest = params.toString();
+    window.history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : ""));
+    try {
+      const continued = await api("/handover/redeem", { method: "POST", body: JSON.stringify({ token }) });
+      state.session = continued.session_id;
+      store.setItem("lotse.session", state.session);
+      return true;
+    } catch (_) { return false; }
   }
 
   async function start() {
@@ -168,28 +143,38 @@
       select.options[select.selectedIndex].textContent);
     $("human").onclick = () => send("/request_human", $("human").textContent);
 
+    const continued = await redeemContinueToken();
     if (state.session) {
       try {
         const history = await api(`/sessions/${state.session}/messages?after=0`);
         await applyLanguage(history.language || "de");
         history.messages.forEach(addMessage);
+        setMode(history.mode);
+        if (!continued) setStatus(state.texts.continue_failed, true);
         listen();
         return;
-      } catch (_) { store.removeItem("lotse.session"); }
+      } catch (_) { store.removeItem("lotse.session"); state.session = null; }
     }
-    const wanted = new URLSearchParams(window.location.search).get("lang")
-      || (navigator.language || "de").split("-")[0];
+    const wanted = params.get("lang") || (navigator.language || "de").split("-")[0];
     const language = languages.some((l) => l.code === wanted) ? wanted : null;
-    const created = await api("/sessions", {
-      method: "POST", body: JSON.stringify({ channel: "web", language }),
-    });
+    const region = params.get("region") || null;
+    let created;
+    try {
+      created = await api("/sessions", {
+        method: "POST", body: JSON.stringify({ channel: "web", language, region }),
+      });
+    } catch (error) {
+      if (!region) throw error;  // an unknown region in the embed tag: still chat, NRW-wide
+      created = await api("/sessions", { method: "POST", body: JSON.stringify({ channel: "web", language }) });
+    }
     state.session = created.session_id;
     store.setItem("lotse.session", state.session);
     await applyLanguage(language || "de");
     listen();
-    await send("/greet", "👋");
+    await send("/greet", null, true);
+    if (!continued) setStatus(state.texts.continue_failed, true);
     // A municipal page can link straight to a question: /?lang=ar&q=...
-    const question = new URLSearchParams(window.location.search).get("q");
+    const question = params.get("q");
     if (question) await send(question.slice(0, 4000));
   }
 
@@ -202,6 +187,13 @@
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
   });
+  if (embedded) {  // inside the widget's frame on a municipal page: it owns the open/close button
+    document.body.classList.add("embedded");
+    const close = () => window.parent.postMessage({ type: "lotse:close" }, "*");
+    $("close").hidden = false;
+    $("close").addEventListener("click", close);
+    document.addEventListener("keydown", (event) => { if (event.key === "Escape") close(); });
+  }
   window.addEventListener("online", () => { listen(); catchUp(); });
   start().catch((error) => setStatus(error.message));
 })();

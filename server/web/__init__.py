@@ -1,0 +1,1 @@
+"""The hub's own pages: the web chat, the kiosk and the embeddable widget script."""
