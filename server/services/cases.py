@@ -246,8 +246,14 @@ class CaseService:
         staff_language = routing_for(case.region or self.settings.welcome_center_region).staff_language
         out = []
         changed = False
+        buttons: dict[str, str] = {}  # payload -> title of the buttons last offered
         for message in db.scalars(select(Message).where(Message.session_id == case.session_id)
                                   .order_by(Message.seq)):
+            if message.sender == "bot":
+                offered = (message.payload or {}).get("buttons") or []
+                if offered:
+                    buttons = {str(b.get("payload")): str(b.get("title")) for b in offered if isinstance(b, dict)}
+            pressed = buttons.get(message.text) if message.sender == "user" else None
             translation = translation_of(message)
             if (message.sender == "user" and translation is None and message.language
                     and message.language != staff_language and not message.text.startswith("/")):
@@ -264,6 +270,7 @@ class CaseService:
                 "needs_translation": message.sender == "user" and translation is None and bool(message.language)
                 and message.language != staff_language and not message.text.startswith("/"),
                 "author": (message.payload or {}).get("author"),
+                "pressed": pressed,  # the title of the button the newcomer pressed, instead of its payload
             })
         if changed:
             db.commit()

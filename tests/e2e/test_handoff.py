@@ -118,6 +118,7 @@ def test_web_and_telegram_conversations_go_to_a_case_manager_and_back(
         detail = stack.http.get(f"/api/v1/cases/{web_case}", headers=anna).json()
         assert detail["language"] == "ar" and detail["town"] == "Goch" and detail["status"] == "open"
         assert any("إقامتي تنتهي" in m["original_text"] for m in detail["messages"])
+        assert any(m["pressed"] == "Goch" for m in detail["messages"]), "buttons are shown by their titles"
         assert stack.http.get(f"/api/v1/sessions/{web}/messages").json()["mode"] == "waiting"
 
         # web: claim, both directions, close; then the bot answers again, in Arabic.

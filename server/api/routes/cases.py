@@ -44,6 +44,7 @@ class CaseMessageOut(BaseModel):
     translated: bool
     needs_translation: bool = Field(description="in another language and no translation package for it")
     author: str | None = None
+    pressed: str | None = Field(default=None, description="title of the button the newcomer pressed")
 
 
 class CaseDetailOut(CaseOut):
