@@ -105,6 +105,8 @@ class Handlers:
                 replies = await asyncio.to_thread(self.hub.send, chat.id, user_input, app_language)
                 for reply in replies:
                     await send_hub_message(context.bot, chat.id, reply)
+                if any(reply.get("fallback") for reply in replies):
+                    break  # the dialogue engine is down: one apology, not one per input (/start)
 
     async def ask_erase(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat

@@ -52,6 +52,9 @@ def message_dict(message: Message) -> dict[str, Any]:
         out["mode"] = payload["mode"]
     if payload.get("push"):
         out["push"] = True  # sent outside a reply (e.g. a case manager joined): channels push it
+    meta = payload.get("meta")
+    if isinstance(meta, dict) and meta.get("fallback"):
+        out["fallback"] = meta["fallback"]  # e.g. "dialogue_unavailable": channels stop asking for more
     if message.sender == "agent" and payload.get("author"):
         out["author"] = payload["author"]
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,20 @@ def test_the_hub_starts_while_telegram_is_unreachable(settings: Settings, dialog
     with TestClient(app) as client:
         assert client.post("/api/v1/sessions", json={"channel": "web"}).status_code == 201
         assert post_update(client, message_update("Hallo")) == 503  # Telegram delivers it again later
+
+
+def test_start_while_the_dialogue_engine_is_down_apologises_once(
+    telegram_client: TestClient, bot_api: FakeBotApi
+) -> None:
+    from server.services.dialogue import DialogueUnavailable
+
+    class Down(ScriptedDialogue):
+        def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+            raise DialogueUnavailable("down")
+
+    telegram_client.app.state.conversations.dialogue = Down()  # type: ignore[attr-defined]
+    assert post_update(telegram_client, message_update("/start")) == 200
+    [apology] = bot_api.wait("sendMessage", 1)
+    time.sleep(0.5)  # a second message would have been sent by now
+    assert len(bot_api.of("sendMessage")) == 1
+    assert apology.params["text"].startswith(t("service_unavailable", "de", contact="")[:40])
