@@ -135,6 +135,13 @@ def hub(tmp_path_factory: pytest.TempPathFactory, site: MunicipalSite) -> Iterat
     dialogue = BrowserDialogue()
     app = create_app(settings)
     app.state.conversations.dialogue = dialogue
+    with serving(app) as url:
+        yield Hub(url, app, dialogue, settings)
+
+
+@contextlib.contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` under uvicorn on a free port in a background thread: real HTTP, SSE, static files."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            timeout_graceful_shutdown=1))
@@ -145,9 +152,11 @@ def hub(tmp_path_factory: pytest.TempPathFactory, site: MunicipalSite) -> Iterat
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the hub did not start")
         time.sleep(0.05)
-    yield Hub(f"http://127.0.0.1:{port}", app, dialogue, settings)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

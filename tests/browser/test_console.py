@@ -6,8 +6,6 @@ hand-off form's answers, as Rasa does); the console is driven in headless Chromi
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
 from server.core.config import Settings
 from server.core.db import get_sessionmaker, upgrade_database
 from server.main import create_app
 from server.services.users import add_user
-from tests.browser.conftest import free_port
+from tests.browser.conftest import serving
 from tests.conftest import ScriptedDialogue
 
 PASSWORD = "console test password"
@@ -56,19 +53,8 @@ def console_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleHub
         add_user(session, "ben", PASSWORD, "case_manager", ["ki-school"], display_name="Ben")
     app = create_app(settings)
     app.state.conversations.dialogue = ScriptedDialogue()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the hub did not start"
-        time.sleep(0.05)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
-        yield ConsoleHub(f"http://127.0.0.1:{port}", http)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url, httpx.Client(base_url=url, timeout=20) as http:
+        yield ConsoleHub(url, http)
 
 
 def log_in(page: Any, hub: ConsoleHub, username: str) -> None:
