@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from server.core.config import Settings
+from server.core.db import get_sessionmaker, upgrade_database
 from server.main import create_app
+
+# Tests that touch the database run twice, on SQLite (the embedded default) and on PostgreSQL (production):
+# those marked `@pytest.mark.db` and these (node id prefixes), so their files need not know about it.
+POSTGRES_TOO = (
+    "tests/server/test_sessions_api.py::",
+    "tests/server/test_cases_api.py::",
+    "tests/bot/test_webhook.py::test_delete_",
+    "tests/bot/test_adapter_parts.py::test_erase_",
+    "tests/server/test_privacy.py::",  # web erasure, export and retention
+)
+POSTGRES_URL_VAR = "LOTSE_TEST_POSTGRES_URL"  # exported by scripts/with-postgres.sh (make test)
 
 
 class ScriptedDialogue:
@@ -54,10 +71,68 @@ class ScriptedDialogue:
         pass
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("db") or metafunc.definition.nodeid.startswith(POSTGRES_TOO):
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A database migrated once per run; each test gets a copy (CREATE DATABASE … TEMPLATE is fast)."""
+    server_url = os.environ.get(POSTGRES_URL_VAR)
+    if not server_url:
+        how = f"run through scripts/with-postgres.sh (as make test does) to set {POSTGRES_URL_VAR}"
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL variants must run in CI: {how}")
+        pytest.skip(f"PostgreSQL not available: {how}")
+    template = f"lotse_template_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{template}"'))
+    template_url = make_url(server_url).set(database=template).render_as_string(hide_password=False)
+    upgrade_database(template_url)
+    try:
+        yield template
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def postgres_database(template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database copied from the migrated template; dropped afterwards."""
+    server_url = os.environ[POSTGRES_URL_VAR]
+    name = f"lotse_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        get_sessionmaker(url).kw["bind"].dispose()  # the app's pooled connections, before the drop
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLite in the test's own directory, or (parametrized) a fresh PostgreSQL database dropped afterwards."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{tmp_path / 'lotse.db'}"
+        return
+    with postgres_database(request.getfixturevalue("postgres_template")) as url:
+        yield url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
     return Settings(
-        database_url=f"sqlite:///{tmp_path / 'lotse.db'}",
+        database_url=database_url,
         rasa_url="http://127.0.0.1:9",  # nothing listens on the discard port
         action_server_url="http://127.0.0.1:9",
         rasa_timeout_seconds=2,

@@ -12,9 +12,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.core.config import get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "alembic"
+# The largest id or sequence number a column holds (INTEGER on PostgreSQL). The API refuses bigger numbers
+# up front: PostgreSQL would compare them fine, but SQLite's driver overflows on them with a 500.
+MAX_INTEGER = 2**31 - 1
+
+
+def normalize_url(url: str) -> str:
+    """Route plain ``postgresql://`` (and Heroku-style ``postgres://``) URLs to psycopg 3.
+
+    SQLAlchemy would otherwise pick psycopg2, which Lotse does not install; this is the one place
+    that maps them, so settings, Alembic and the tests all accept either spelling.
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
 
 
 def make_engine(url: str) -> Engine:
+    url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -46,7 +62,7 @@ def upgrade_database(url: str | None = None) -> None:
     from alembic import command
     from alembic.config import Config
 
-    url = url or get_settings().database_url
+    url = normalize_url(url or get_settings().database_url)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     cfg = Config()

@@ -42,7 +42,8 @@ def add_user(db: Session, username: str, password: str, role: str, teams: list[s
 def authenticate(db: Session, username: str, password: str, now: datetime | None = None) -> User | None:
     """The user if the password is right; repeated failures lock the account for a while."""
     now = now or utcnow()
-    user = db.scalar(select(User).where(User.username == username))
+    # A name no account can have is not looked up (PostgreSQL would refuse one with a NUL byte: a 500).
+    user = db.scalar(select(User).where(User.username == username)) if USERNAME.match(username) else None
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not user.active:
         return None
