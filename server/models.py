@@ -41,7 +41,10 @@ class ChatSession(Base):
     rasa_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # Privacy: the notice is shown once per conversation; closed_at is set by the retention job.
+    privacy_notice_shown: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="session", order_by="Message.seq", cascade="all, delete-orphan"
@@ -141,3 +144,30 @@ class CaseNote(Base):
 
     case: Mapped[Case] = relationship(back_populates="notes")
     author: Mapped[User | None] = relationship()
+
+
+class AuditEntry(Base):
+    """Who in the console (or the case API) read or changed which case: never what was written.
+
+    No foreign keys on purpose: the trail must outlive erased conversations and removed staff.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))  # read | claim | reply | note | close | erase | export
+    case_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    session_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    via: Mapped[str] = mapped_column(String(16), default="api")  # api | console | cli | job
+
+
+class PendingTrackerErasure(Base):
+    """A Rasa tracker still to be wiped: the hub's data is gone, Rasa was not reachable at the time."""
+
+    __tablename__ = "pending_tracker_erasures"
+
+    sender_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -19,6 +19,7 @@ from server.api.deps import CasesDep, SessionDep, SettingsDep
 from server.api.routes.sessions import clean_text
 from server.core.security import csrf_token, csrf_valid
 from server.models import Case, User, utcnow
+from server.services import audit
 from server.services.cases import TOPIC_LABELS, CaseError, CaseService, current_translator
 from server.services.notify import team_channel
 from server.services.routing import all_teams, routing_for
@@ -156,6 +157,7 @@ def _transcript_context(db: Session, cases: CaseService, case: Case) -> dict[str
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: int, db: SessionDep, cases: CasesDep, user: ConsoleUser) -> HTMLResponse:
     case = _case(db, cases, user, case_id)
+    audit.record(db, user, "read", case, via="console")
     routing = routing_for(case.region or cases.settings.welcome_center_region)
     translator = current_translator()
     pairs = translator.pairs() if translator is not None else []
@@ -181,6 +183,7 @@ def claim(request: Request, case_id: int, db: SessionDep, cases: CasesDep, user:
     case = _case(db, cases, user, case_id)
     if case.status == "open":
         cases.claim(db, case, user)
+        audit.record(db, user, "claim", case, via="console")
     return _back(case_id)
 
 
@@ -192,6 +195,7 @@ def reply(request: Request, case_id: int, db: SessionDep, cases: CasesDep, user:
     case = _case(db, cases, user, case_id)
     if case.status == "open":
         cases.reply(db, case, user, clean_text(text, settings.max_message_chars))
+        audit.record(db, user, "reply", case, via="console")
     return _back(case_id)
 
 
@@ -202,6 +206,7 @@ def note(request: Request, case_id: int, db: SessionDep, cases: CasesDep, user: 
     check_csrf(request, csrf)
     case = _case(db, cases, user, case_id)
     cases.note(db, case, user, clean_text(text, settings.max_message_chars))
+    audit.record(db, user, "note", case, via="console")
     return _back(case_id)
 
 
@@ -216,7 +221,19 @@ def close(request: Request, case_id: int, db: SessionDep, cases: CasesDep, user:
         cases.close(db, case, user, "handed_back" if back and outcome == "answered" else outcome, hand_back=back)
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    audit.record(db, user, "close", case, via="console")
     return _back(case_id)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, db: SessionDep, cases: CasesDep, user: ConsoleUser,
+               case_id: str | None = None) -> HTMLResponse:
+    """Admins only: who read or changed which case (never what was written)."""
+    if user.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Nur Admins sehen das Protokoll.")
+    wanted = int(case_id) if case_id and case_id.isdigit() else None
+    return page(request, "audit.html", user, db, cases, entries=[audit.entry_dict(e) for e in
+                                                                  audit.entries(db, 500, wanted)], case_id=wanted)
 
 
 @router.get("/events")

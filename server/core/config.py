@@ -58,6 +58,16 @@ class Settings(BaseSettings):
 
     # Hand-off and console.
     retention_days: int = Field(default=90, ge=1, le=3650, description="days a conversation is kept (told in consent)")
+    retention_close_days: int = Field(
+        default=30, ge=1, le=3650, description="days of inactivity after which a conversation and its cases are closed",
+    )
+    purge_interval_minutes: int = Field(
+        default=60, ge=0, le=7 * 24 * 60, description="how often the hub runs the retention job (0: never)",
+    )
+    rasa_tracker_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of Rasa's tracker store, so erasure also wipes Rasa's copy "
+        "(default: the SQLite file lotse serve gives Rasa, var/run/<hub port>/rasa-tracker.db)",
+    )
     token_hours: float = Field(default=12, gt=0, le=24 * 30, description="how long a staff login lasts")
     public_url: str | None = Field(default=None, description="public base URL of the hub (links in e-mails)")
     smtp_host: str | None = Field(default=None, description="SMTP server for case notifications (none: no e-mail)")
@@ -137,6 +147,10 @@ class Settings(BaseSettings):
     def telegram_webhook(self) -> str | None:
         """The full webhook address Telegram should call, or None when the hub has no public URL."""
         return f"{self.telegram_webhook_url}{self.telegram_webhook_path}" if self.telegram_webhook_url else None
+
+    def tracker_store_url(self) -> str:
+        """Where Rasa keeps its copy of the conversations (see lotse/supervisor.py)."""
+        return self.rasa_tracker_url or f"sqlite:///{VAR / 'run' / str(self.hub_port) / 'rasa-tracker.db'}"
 
     def sqlite_path(self) -> Path | None:
         if self.database_url.startswith("sqlite:///"):

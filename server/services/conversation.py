@@ -29,6 +29,7 @@ from server.services.contact import contact_line
 from server.services.dialogue import DialogueUnavailable, RasaClient
 from server.services.events import EventBus
 from server.services.notify import Notifier
+from server.services.privacy import notice as privacy_notice
 from server.services.render import OutMessage, render
 from server.services.transcript import Transcript
 
@@ -170,6 +171,11 @@ class ConversationService:
                 if rendered.handoff is not None:
                     case, told = self.cases.create(db, chat, dict(rendered.handoff), rendered.language)
                     outgoing = [*outgoing, *told]
+                if not chat.privacy_notice_shown:
+                    # Before the first answer, once per conversation: what is kept, how long, how to delete.
+                    # (Not before an outage apology: that one stays short; the notice comes with the answer.)
+                    outgoing = [privacy_notice(chat.language or language, self.render_args(chat)), *outgoing]
+                    chat.privacy_notice_shown = True
             except DialogueUnavailable:
                 outgoing = [OutMessage(
                     text=_service_unavailable(language, self.contact(chat)), language=language,

@@ -84,11 +84,11 @@ def test_erase_session_deletes_messages_and_counts_them(settings: Settings) -> N
         service.handle_user_message(db, chat.id, "Hallo")
         other = service.create_session(db, "web")
         service.handle_user_message(db, other.id, "Hallo")
-        assert erase_session(db, chat.id) == 2
+        assert erase_session(db, chat.id) == 3  # message, privacy notice, answer
         assert erase_session(db, chat.id) == 0
         assert erase_external(db, "telegram", "7") == 0
         assert [c.id for c in db.query(ChatSession)] == [other.id]
-        assert len(db.get(ChatSession, other.id).messages) == 2  # type: ignore[union-attr]
+        assert len(db.get(ChatSession, other.id).messages) == 3  # type: ignore[union-attr]
 
 
 def test_a_public_webhook_needs_a_secret_and_https() -> None:

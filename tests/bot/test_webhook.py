@@ -18,12 +18,17 @@ from server.core.config import Settings
 from server.core.db import get_sessionmaker
 from server.main import create_app
 from server.models import ChatSession, Message
+from server.services.cases import office_name
 from server.services.events import SessionRef
 from tests.bot.conftest import CHAT_ID, SECRET, callback_update, message_update, post_update
 from tests.bot.fake_telegram import FakeBotApi
 from tests.conftest import ScriptedDialogue
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def privacy_notice(language: str) -> str:
+    return t("privacy_notice", language, retention_days=90, office=office_name("kreis-kleve"))
 
 
 def stored(settings: Settings) -> tuple[list[ChatSession], list[Message]]:
@@ -63,7 +68,8 @@ def test_start_greets_and_offers_every_language_by_its_native_name(
     telegram_client: TestClient, bot_api: FakeBotApi
 ) -> None:
     assert post_update(telegram_client, message_update("/start", language_code="uk")) == 200
-    greeting, picker = (c.params for c in bot_api.wait("sendMessage", 2))
+    notice, greeting, picker = (c.params for c in bot_api.wait("sendMessage", 3))
+    assert notice["text"] == privacy_notice("uk")  # once, before the first answer
     assert greeting["chat_id"] == CHAT_ID
     assert greeting["text"] == t("greet", "uk")  # the Telegram app's language is the first guess
     assert t("topic_school", "uk") in button_titles(greeting)
@@ -77,7 +83,8 @@ def test_text_is_answered_after_typing_and_stored_as_telegram(
 ) -> None:
     question = "متى يجب أن يذهب طفلي إلى المدرسة؟"
     assert post_update(telegram_client, message_update(question, language_code="en")) == 200
-    [reply] = bot_api.wait("sendMessage")
+    notice, reply = bot_api.wait("sendMessage", 2)
+    assert notice.params["text"] == privacy_notice("ar")
     methods = [c.method for c in bot_api.calls]
     assert methods.index("sendChatAction") < methods.index("sendMessage")
     assert bot_api.of("sendChatAction")[0].params == {"chat_id": CHAT_ID, "action": "typing"}
@@ -87,7 +94,8 @@ def test_text_is_answered_after_typing_and_stored_as_telegram(
     [session], messages = stored(telegram_settings)
     assert (session.channel, session.external_id, session.language) == ("telegram", str(CHAT_ID), "ar")
     assert [(m.sender, m.channel, m.text) for m in messages] == [
-        ("user", "telegram", question), ("bot", "telegram", f"echo: {question}"),
+        ("user", "telegram", question), ("bot", "telegram", privacy_notice("ar")),
+        ("bot", "telegram", f"echo: {question}"),
     ]
 
 
@@ -95,7 +103,7 @@ def test_a_pressed_button_is_answered_and_acts_like_its_payload_typed(
     telegram_client: TestClient, bot_api: FakeBotApi, dialogue: ScriptedDialogue
 ) -> None:
     post_update(telegram_client, message_update("/start"))
-    picker = bot_api.wait("sendMessage", 2)[1].params
+    picker = bot_api.wait("sendMessage", 3)[2].params
     bot_api.clear()
 
     update = callback_update(button_data(picker, "العربية"))
@@ -120,7 +128,7 @@ def test_a_long_answer_arrives_in_parts_cut_at_sentence_ends(
 
     telegram_client.app.state.conversations.dialogue = LongAnswer()  # type: ignore[attr-defined]
     post_update(telegram_client, message_update("Wie melde ich mein Kind in der Schule an?"))
-    parts = [c.params for c in bot_api.wait("sendMessage", 3)]
+    parts = [c.params for c in bot_api.wait("sendMessage", 4)][1:]  # after the privacy notice
     assert len(parts) == 3
     assert all(len(p["text"]) <= 4096 for p in parts)
     assert all(p["text"].endswith(".") for p in parts[:-1])
@@ -132,7 +140,7 @@ def test_a_long_answer_arrives_in_parts_cut_at_sentence_ends(
 def test_html_is_sent_as_plain_text(telegram_client: TestClient, bot_api: FakeBotApi) -> None:
     text = '<script>alert("x")</script> <b>fett</b> & <a href="https://evil.example">hier</a>'
     post_update(telegram_client, message_update(text))
-    [reply] = bot_api.wait("sendMessage")
+    reply = bot_api.wait("sendMessage", 2)[1]
     assert reply.params["text"].startswith(f"echo: {text}\n")
     assert "parse_mode" not in reply.params
 
@@ -141,14 +149,14 @@ def test_delete_asks_first_then_erases_the_conversation(
     telegram_client: TestClient, telegram_settings: Settings, bot_api: FakeBotApi
 ) -> None:
     post_update(telegram_client, message_update("Wie lange dauert der Integrationskurs?"))
-    bot_api.wait("sendMessage")
+    bot_api.wait("sendMessage", 2)
     [old_session], messages = stored(telegram_settings)
-    assert len(messages) == 2
+    assert len(messages) == 3  # question, privacy notice, answer
 
     post_update(telegram_client, message_update("/delete"))
-    confirm = bot_api.wait("sendMessage", 2)[1].params
+    confirm = bot_api.wait("sendMessage", 3)[2].params
     assert confirm["text"] == "Alle Ihre Nachrichten mit Lotse löschen? Das kann man nicht rückgängig machen."
-    assert len(stored(telegram_settings)[1]) == 2  # nothing erased before the confirmation
+    assert len(stored(telegram_settings)[1]) == 3  # nothing erased before the confirmation
 
     post_update(telegram_client, callback_update(button_data(confirm, "Ja, löschen"), message_id=1001))
     [done] = bot_api.wait("editMessageText")
@@ -158,27 +166,27 @@ def test_delete_asks_first_then_erases_the_conversation(
     assert stored(telegram_settings) == ([], [])
 
     post_update(telegram_client, message_update("Noch eine Frage"))
-    bot_api.wait("sendMessage", 3)
+    bot_api.wait("sendMessage", 5)
     [new_session], messages = stored(telegram_settings)
-    assert new_session.id != old_session.id and [m.seq for m in messages] == [1, 2]
+    assert new_session.id != old_session.id and [m.seq for m in messages] == [1, 2, 3]  # a new notice too
 
 
 def test_delete_can_be_cancelled(telegram_client: TestClient, telegram_settings: Settings, bot_api: FakeBotApi) -> None:
     post_update(telegram_client, message_update("Hallo"))
-    bot_api.wait("sendMessage")
+    bot_api.wait("sendMessage", 2)
     post_update(telegram_client, message_update("/delete"))
-    confirm = bot_api.wait("sendMessage", 2)[1].params
+    confirm = bot_api.wait("sendMessage", 3)[2].params
     post_update(telegram_client, callback_update(button_data(confirm, "Nein, behalten")))
     [kept] = bot_api.wait("editMessageText")
     assert kept.params["text"] == "Gut, es wurde nichts gelöscht."
-    assert len(stored(telegram_settings)[1]) == 2
+    assert len(stored(telegram_settings)[1]) == 3
 
 
 def test_a_case_managers_message_is_pushed_to_the_chat(
     telegram_client: TestClient, telegram_settings: Settings, bot_api: FakeBotApi
 ) -> None:
     post_update(telegram_client, message_update("Ich brauche Hilfe"))
-    bot_api.wait("sendMessage")
+    bot_api.wait("sendMessage", 2)  # privacy notice and answer
     [session], _ = stored(telegram_settings)
     bot_api.clear()
 

@@ -134,3 +134,19 @@ def unnamed_controls(page: Page) -> list[str]:
         if (!document.documentElement.lang || !document.documentElement.dir) bad.push('html lang/dir');
         return bad;
     }"""))
+
+
+def test_the_privacy_notice_comes_first_and_the_newcomer_can_download_and_delete(new_page: NewPage, hub: Hub) -> None:
+    page = open_chat(new_page, hub, "?lang=de")
+    expect(page.locator(".msg--bot .msg__text").first).to_contain_text("Datenschutz")
+    old = session_id(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name=text("privacy_export", "de")).click()
+    assert download.value.suggested_filename == "lotse-my-data.json"
+    page.get_by_role("button", name=text("privacy_delete", "de")).click()
+    confirm = page.get_by_role("alertdialog")
+    expect(confirm).to_contain_text(text("privacy_delete_confirm", "de"))
+    confirm.get_by_role("button", name=text("privacy_delete", "de")).click()
+    expect(page.locator("#status")).to_have_text(text("privacy_deleted", "de"))
+    assert session_id(page) not in (old, "None")
+    assert page.request.get(f"{hub.url}/api/v1/sessions/{old}/messages").status == 404

@@ -90,7 +90,7 @@ def test_web_and_telegram_conversations_go_to_a_case_manager_and_back(
         # --- Telegram: German app, /human, consent by button, town typed, the rest by buttons.
         before = len(api.of("sendMessage"))
         telegram(stack, message_update("/human", chat_id=TELEGRAM_CHAT, language_code="de"))
-        api.wait("sendMessage", before + 1, timeout=30)
+        api.wait("sendMessage", before + 2, timeout=30)  # the privacy notice, then the consent question
         assert "einverstanden" in sent_texts(api, before)[-1]
         for step in ("/affirm", None, inform("school"), inform("chat"), inform(SKIP)):
             count = len(api.of("sendMessage"))

@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,13 @@ CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(tmp_path_factory.mktemp("stack") / "lotse.db") as running:
         yield running
+
+
+def first_answer(reply: dict[str, object]) -> list[dict[str, Any]]:
+    """The first reply of a conversation without the privacy notice before it (checked here)."""
+    messages: list[dict[str, Any]] = reply["messages"]  # type: ignore[assignment]
+    assert "/delete" in messages[0]["text"] and "90" in messages[0]["text"]
+    return messages[1:]
 
 
 def bot_texts(reply: dict[str, object]) -> str:
@@ -49,7 +57,7 @@ def test_greeting_in_the_session_language(stack: Stack, language: str) -> None:
     reply = stack.say(sid, greetings[language])
     assert reply["language"] == language
     assert t("greet", language) in bot_texts(reply)
-    assert reply["messages"][0]["buttons"]  # type: ignore[index]
+    assert first_answer(reply)[0]["buttons"]
 
 
 QUESTIONS = [
@@ -69,7 +77,7 @@ def test_a_question_is_answered_from_the_knowledge_base_in_the_askers_language(
     sid = stack.session()  # no language given: detected from the question
     reply = stack.say(sid, question)
     assert reply["language"] == language
-    answer = reply["messages"][0]  # type: ignore[index]
+    answer = first_answer(reply)[0]
     assert fact in answer["text"]
     assert answer["language"] == language
     if script:
@@ -104,11 +112,13 @@ def test_out_of_scope_gets_a_friendly_redirect(stack: Stack, language: str, text
 def test_crisis_gets_emergency_numbers_first_then_a_person(stack: Stack) -> None:
     sid = stack.session("de")
     reply = stack.say(sid, "Mein Mann schlägt mich und ich habe Angst")
-    texts = [m["text"] for m in reply["messages"]]  # type: ignore[index]
+    texts = [m["text"] for m in first_answer(reply)]
     assert "110" in texts[0] and "116 016" in texts[0]
     assert t("handoff_offer", "de") in texts[-1]
     reply = stack.say(sid, "/affirm")
-    assert "02821 85-493" in bot_texts(reply) or "kommunale-integrationszentren" in bot_texts(reply)
+    # Yes to a person starts the hand-off, which asks for consent first (naming who will answer).
+    assert "Kommunales Integrationszentrum" in bot_texts(reply)
+    assert [b["payload"] for b in reply["messages"][-1]["buttons"]] == ["/affirm", "/deny"]  # type: ignore[index]
 
 
 def test_the_transcript_is_stored_in_the_database(stack: Stack) -> None:
@@ -123,7 +133,8 @@ def test_the_transcript_is_stored_in_the_database(stack: Stack) -> None:
         ).fetchall()
     assert [r[0] for r in rows] == [m["seq"] for m in api]
     assert rows[0][1:] == ("user", "web", "en", "hello")
-    assert rows[2][4] == "How long is the integration course?"
+    assert rows[1][4] == api[1]["text"] and "/delete" in rows[1][4]  # the privacy notice before the first answer
+    assert rows[3][4] == "How long is the integration course?"
     assert {r[1] for r in rows} == {"user", "bot"}
 
 

@@ -6,6 +6,8 @@ import re
 
 from fastapi.testclient import TestClient
 
+from lotse.i18n import t
+from server.services.cases import office_name
 from tests.conftest import ScriptedDialogue
 
 
@@ -19,7 +21,8 @@ def test_greeting_is_rendered_in_the_session_language_with_topic_buttons(client:
     sid = new_session(client, language="uk")
     reply = client.post(f"/api/v1/sessions/{sid}/messages", json={"text": "/greet"}).json()
     assert reply["language"] == "uk" and reply["mode"] == "bot"
-    [greeting] = reply["messages"]
+    [notice, greeting] = reply["messages"]  # the privacy notice comes before the first answer
+    assert notice["text"] == t("privacy_notice", "uk", retention_days=90, office=office_name("kreis-kleve"))
     assert "Lotse" in greeting["text"] and greeting["sender"] == "bot"
     assert re.search("[а-яіїє]", greeting["text"]), "the greeting must be in Ukrainian"
     payloads = [b["payload"] for b in greeting["buttons"]]
@@ -30,12 +33,13 @@ def test_transcript_is_stored_in_order_with_sender_language_and_time(client: Tes
     sid = new_session(client, language="de")
     client.post(f"/api/v1/sessions/{sid}/messages", json={"text": "Wie lange dauert der Integrationskurs?"})
     messages = client.get(f"/api/v1/sessions/{sid}/messages", params={"after": 0}).json()["messages"]
-    assert [(m["seq"], m["sender"]) for m in messages] == [(1, "user"), (2, "bot")]
+    assert [(m["seq"], m["sender"]) for m in messages] == [(1, "user"), (2, "bot"), (3, "bot")]
     assert messages[0]["text"] == "Wie lange dauert der Integrationskurs?"
     assert messages[0]["language"] == "de" and messages[0]["time"]
-    assert messages[1]["sources"] == [{"id": "x", "title": "Quelle", "url": "https://example.org"}]
-    later = client.get(f"/api/v1/sessions/{sid}/messages", params={"after": 1}).json()["messages"]
-    assert [m["seq"] for m in later] == [2]
+    assert messages[1]["text"].startswith("Datenschutz")  # the privacy notice, once, before the first answer
+    assert messages[2]["sources"] == [{"id": "x", "title": "Quelle", "url": "https://example.org"}]
+    later = client.get(f"/api/v1/sessions/{sid}/messages", params={"after": 2}).json()["messages"]
+    assert [m["seq"] for m in later] == [3]
 
 
 def test_a_message_clearly_in_another_language_switches_the_conversation(
@@ -54,7 +58,7 @@ def test_language_switch_by_button_and_command(client: TestClient, dialogue: Scr
     sid = new_session(client, language="de")
     reply = client.post(f"/api/v1/sessions/{sid}/messages", json={"text": "/language"}).json()
     assert dialogue.received[-1][1] == "/choose_language"
-    assert any(b["title"] == "Українська" for b in reply["messages"][0]["buttons"])
+    assert any(b["title"] == "Українська" for b in reply["messages"][-1]["buttons"])
     reply = client.post(
         f"/api/v1/sessions/{sid}/messages", json={"text": '/choose_language{"language":"tr"}'}
     ).json()

@@ -7,9 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
-from server.api.deps import CasesDep, CaseWorker, SessionDep, SettingsDep
+from server.api.deps import CasesDep, CaseWorker, CurrentUser, SessionDep, SettingsDep
 from server.api.routes.sessions import clean_text
+from server.core.db import MAX_INTEGER
 from server.models import Case
+from server.services import audit
 from server.services.cases import OUTCOMES, CaseError, aware
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -73,6 +75,8 @@ def case_out(case: Case) -> dict[str, Any]:
 
 
 def _case(db: SessionDep, cases: CasesDep, user: CaseWorker, case_id: int) -> Case:
+    if not 0 < case_id <= MAX_INTEGER:  # no such case; a bigger number would overflow SQLite's driver
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _NOT_FOUND)
     try:
         return cases.get(db, user, case_id)
     except CaseError:
@@ -86,7 +90,7 @@ def list_cases(
     team: str | None = None, language: str | None = None,
     urgency: Literal["normal", "urgent"] | None = None,
     q: Annotated[str | None, Query(max_length=200, description="search in number, town and summary")] = None,
-    older_than_minutes: Annotated[int | None, Query(ge=0)] = None,
+    older_than_minutes: Annotated[int | None, Query(ge=0, le=MAX_INTEGER)] = None,
 ) -> list[dict[str, Any]]:
     found = cases.visible_cases(db, user, None if status_ == "all" else status_, team, language, urgency, q,
                                 older_than_minutes)
@@ -96,6 +100,7 @@ def list_cases(
 @router.get("/{case_id}", response_model=CaseDetailOut)
 def get_case(case_id: int, db: SessionDep, cases: CasesDep, user: CaseWorker) -> dict[str, Any]:
     case = _case(db, cases, user, case_id)
+    audit.record(db, user, "read", case)
     return {
         **case_out(case), "details": case.details, "messages": cases.staff_messages(db, case),
         "notes": [{"author": n.author.display_name if n.author else None, "text": n.text,
@@ -110,6 +115,7 @@ def claim_case(case_id: int, db: SessionDep, cases: CasesDep, user: CaseWorker) 
         cases.claim(db, case, user)
     except CaseError:
         raise HTTPException(status.HTTP_409_CONFLICT, "The case is closed.") from None
+    audit.record(db, user, "claim", case)
     return case_out(case)
 
 
@@ -123,6 +129,7 @@ def reply_to_case(
         message = cases.reply(db, case, user, text)
     except CaseError:
         raise HTTPException(status.HTTP_409_CONFLICT, "The case is closed; the bot has the conversation.") from None
+    audit.record(db, user, "reply", case)
     return next(m for m in cases.staff_messages(db, case) if m["seq"] == message.seq)
 
 
@@ -132,6 +139,7 @@ def add_note(
 ) -> dict[str, Any]:
     case = _case(db, cases, user, case_id)
     note = cases.note(db, case, user, clean_text(body.text, settings.max_message_chars))
+    audit.record(db, user, "note", case)
     return {"id": note.id, "author": user.display_name, "text": note.text}
 
 
@@ -142,4 +150,21 @@ def close_case(
     case = _case(db, cases, user, case_id)
     body = body or CloseIn()
     cases.close(db, case, user, body.outcome, hand_back=body.hand_back)
+    audit.record(db, user, "close", case)
     return case_out(case)
+
+
+audit_router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@audit_router.get("")
+def audit_log(
+    db: SessionDep, user: CurrentUser,
+    case_id: Annotated[int | None, Query(ge=1, le=MAX_INTEGER)] = None,
+    username: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    """Who read or changed which case (admins only; no message or note text is ever recorded)."""
+    if user.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only admins read the audit log.")
+    return [audit.entry_dict(e) for e in audit.entries(db, limit, case_id, username)]

@@ -17,6 +17,8 @@ UI_KEYS = (
     "close_chat", "continue_failed", "kiosk_choose_topic", "start_again", "back_to_topics", "read_aloud",
     "stop_reading", "continue_on_phone", "qr_explain", "qr_done", "idle_warning", "idle_countdown", "idle_continue",
     "close",
+    # privacy: the web chat's buttons
+    "privacy_export", "privacy_delete", "privacy_delete_confirm", "privacy_deleted",
 )
 
 

@@ -11,14 +11,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from knowledge.model import load_knowledge
 from lotse.languages import RTL_LANGUAGES
 from server.api.deps import ConversationsDep, SessionDep, SettingsDep
-from server.core.db import get_sessionmaker
+from server.core.db import MAX_INTEGER, get_sessionmaker
+from server.models import ChatSession
 from server.schemas import MessageIn, MessagesOut, ReplyOut, SessionCreate, SessionCreated
+from server.services import privacy
 from server.services.conversation import SessionNotFound
+from server.services.erasure import erase_session
 from server.services.transcript import message_dict
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -79,7 +82,7 @@ def post_message(
 @router.get("/{session_id}/messages", response_model=MessagesOut)
 def get_messages(
     session_id: str, db: SessionDep, conversations: ConversationsDep,
-    after: Annotated[int, Query(ge=0, description="return messages with seq greater than this")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INTEGER, description="return messages with seq greater than this")] = 0,
 ) -> MessagesOut:
     _check_id(session_id)
     try:
@@ -92,16 +95,38 @@ def get_messages(
     })
 
 
+@router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_session(session_id: str, db: SessionDep, settings: SettingsDep) -> Response:
+    """Erase the conversation: messages, cases, notes and Rasa's copy ("delete my data")."""
+    _check_id(session_id)
+    if db.get(ChatSession, session_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _NOT_FOUND)
+    erase_session(db, session_id, settings.tracker_store_url())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{session_id}/export")
+def export_session(session_id: str, db: SessionDep) -> JSONResponse:
+    """Everything stored about this conversation, as a JSON download (GDPR Art. 15; see README "Privacy")."""
+    _check_id(session_id)
+    data = privacy.export(db, session_id)
+    if data is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, _NOT_FOUND)
+    return JSONResponse(data, headers={
+        "Content-Disposition": 'attachment; filename="lotse-my-data.json"', "Cache-Control": "no-store",
+    })
+
+
 @router.get("/{session_id}/events", response_class=StreamingResponse)
 async def stream_events(
     session_id: str, request: Request, conversations: ConversationsDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-sent events: every new message of the session, resumable with Last-Event-ID."""
     _check_id(session_id)
-    if last_event_id and last_event_id.isdigit():
-        after = max(after, int(last_event_id))
+    if last_event_id and last_event_id.isascii() and last_event_id.isdigit() and len(last_event_id) <= 10:
+        after = max(after, min(int(last_event_id), MAX_INTEGER))  # anything else: a header we did not send
 
     def backlog() -> list[dict[str, object]]:
         with get_sessionmaker(conversations.settings.database_url)() as db:

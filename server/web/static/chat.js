@@ -60,6 +60,11 @@
     $("close").setAttribute("aria-label", texts.close_chat);
     input.placeholder = texts.input_placeholder;
     $("typing-text").textContent = texts.typing;
+    $("export").textContent = texts.privacy_export;
+    $("erase").textContent = texts.privacy_delete;
+    $("erase-question").textContent = texts.privacy_delete_confirm;
+    $("erase-yes").textContent = texts.privacy_delete;
+    $("erase-no").textContent = texts.close;
     $("language").value = code;
     setMode(state.mode);
   }
@@ -177,6 +182,48 @@
     const question = params.get("q");
     if (question) await send(question.slice(0, 4000));
   }
+
+  // The newcomer's rights, one press away: a copy of everything stored, and erasure (after a confirmation).
+  async function downloadData() {
+    if (!state.session) return;
+    const data = await api(`/sessions/${state.session}/export`);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+    link.download = "lotse-my-data.json";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  }
+
+  // Asked in the page, not with window.confirm: the widget's frame on a municipal page may forbid dialogs.
+  function askErase(open) {
+    $("erase-confirm").hidden = !open;
+    if (open) $("erase-no").focus();
+  }
+
+  async function eraseData() {
+    askErase(false);
+    if (!state.session) return;
+    try {
+      await api(`/sessions/${state.session}`, { method: "DELETE" });
+    } catch (error) {
+      if (error.status !== 404) { setStatus(error.message); return; }
+    }
+    if (state.events) state.events.close();
+    store.removeItem("lotse.session");
+    Object.assign(state, { session: null, lastSeq: 0, events: null, seen: new Set(), pending: [], mode: "bot" });
+    log.replaceChildren();
+    const done = state.texts.privacy_deleted;
+    state.language = null;  // start() sets it again
+    await start();
+    setStatus(done, true);
+  }
+
+  $("export").addEventListener("click", () => downloadData().catch((error) => setStatus(error.message)));
+  $("erase").addEventListener("click", () => askErase(true));
+  $("erase-no").addEventListener("click", () => askErase(false));
+  $("erase-yes").addEventListener("click", () => eraseData().catch((error) => setStatus(error.message)));
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
