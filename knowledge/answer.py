@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.calibration import Calibrator, base_features, calibrator_for
 from knowledge.encoders import Encoder, default_encoder
 from knowledge.index import HybridIndex
 from knowledge.model import STATE_REGION, Entry, KnowledgeBase, load_knowledge
+from knowledge.places import PlaceFinder
 from lotse.i18n import native_name, t
 from lotse.langid import detect
 from lotse.languages import DEFAULT_LANGUAGE, fallback_chain, normalise
@@ -53,6 +54,8 @@ class Answer:
     topic: str | None = None
     urgency: str | None = None
     ask_town: bool = False
+    region: str | None = None  # the overlay region answered for (given, or from a town named in the question)
+    offices: list[str] = field(default_factory=list)  # offices named in the question (office_names.yml keys)
 
     def to_contract(self) -> dict[str, Any]:
         """The JSON contract: the six agreed keys first, then extras consumers may ignore."""
@@ -67,6 +70,8 @@ class Answer:
             "topic": self.topic,
             "urgency": self.urgency,
             "ask_town": self.ask_town,
+            "region": self.region,
+            "offices": self.offices,
         }
 
 
@@ -79,13 +84,15 @@ class Answerer:
     """Loads the encoder, the index and the calibration once; answers from many threads."""
 
     def __init__(self, kb: KnowledgeBase | None = None, encoder: Encoder | None = None, *,
-                 index: HybridIndex | None = None, calibrator: Calibrator | None = None) -> None:
+                 index: HybridIndex | None = None, calibrator: Calibrator | None = None,
+                 places: PlaceFinder | None = None) -> None:
         if index is not None:
             kb, encoder = index.kb, index.encoder
         self.kb = kb if kb is not None else load_knowledge()
         self.encoder = encoder if encoder is not None else default_encoder()
         self.index = index if index is not None else HybridIndex(self.kb, self.encoder)
         self.calibrator = calibrator if calibrator is not None else calibrator_for(self.index)
+        self.places = places if places is not None else PlaceFinder(self.kb)
 
     def is_known_region(self, region: str | None) -> bool:
         return region is None or region == STATE_REGION or region in self.kb.regions
@@ -98,10 +105,25 @@ class Answerer:
         return None if region == STATE_REGION else region
 
     def answer(self, text: str, language: str | None = None, region: str | None = None) -> Answer:
-        """Answer ``text``; ``language`` (else detected, else German) is the reply language."""
+        """Answer ``text``; ``language`` (else detected, else German) is the reply language.
+
+        Without a ``region`` (or with the state-wide one), a town or district named in the
+        question decides it: "Ich wohne in Goch ..." is answered for Kreis Kleve. A region given by
+        the caller (the session's) is kept even when the question names another place.
+        """
         lang = reply_language(text, language)
         region = self._region(region)
         text = text.strip()[:MAX_QUERY_CHARS]
+        places = self.places.find(text)
+        if region is None:
+            named = {p.key for p in places if p.kind != "office"}
+            region = named.pop() if len(named) == 1 else None  # two towns of two districts: ask
+        answer = self._answer(text, lang, region)
+        answer.region = region
+        answer.offices = list(dict.fromkeys(p.key for p in places if p.kind == "office"))
+        return answer
+
+    def _answer(self, text: str, lang: str, region: str | None) -> Answer:
         visible = self.index.visible(region)
         if not text or not visible.any():
             return Answer(lang, None, [], 0.0, handoff_offered=bool(text), out_of_scope=False)
@@ -152,6 +174,7 @@ class Answerer:
             topic=entry.topic,
             urgency=handoff.urgency if handoff else None,
             ask_town=ask_town,
+            region=region,
         )
 
 

@@ -93,6 +93,12 @@ def check_entry(entry: Entry, path: Path, kb: KnowledgeBase, today: date) -> Ite
         yield "error", f"topic {entry.topic!r} but the file is in entries/{path.parent.name}/"
     if entry.region != STATE_REGION and entry.region not in kb.regions:
         yield "error", f"region {entry.region!r} does not exist in regions/ (known: {_codes(kb.regions)})"
+    if entry.replaces is not None:
+        replaced = kb.entries.get(entry.replaces)
+        if entry.region == STATE_REGION:
+            yield "error", f"replaces {entry.replaces!r}: only a regional entry (an overlay) can replace another"
+        elif replaced is None or replaced.region != STATE_REGION:
+            yield "error", f"replaces {entry.replaces!r}: no state-wide entry has this id"
 
     for part, codes in (("title", entry.title), ("questions", entry.questions), ("answers", entry.answers)):
         unknown = set(codes) - set(LANGUAGES)

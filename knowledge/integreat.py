@@ -105,6 +105,8 @@ ABBREVIATIONS = frozenset({
     "apr", "jun", "jul", "aug", "sep", "sept", "okt", "nov", "dez", "etc", "e.g", "i.e", "vs", "no",
     "mr", "mrs", "ms", "st", "u.a", "d.h", "z.b", "u.u", "o.ä", "s", "ff", "max", "min", "std", "tägl",
     "allg", "bzgl", "einschl", "jh", "lt", "mind", "rd", "u.v.m", "z.t", "approx", "dept", "incl",
+    # other languages of the Integreat pages: Turkish "örn." / "vb.", Ukrainian and Russian "напр." / "див." / "см."
+    "örn", "vb", "bkz", "напр", "див", "см", "т.е", "т.д", "p.ex", "cf",
 })
 _BOUNDARY = re.compile(r"[.!?؟।。]+[\"'”“»«)\]]*\s+")
 _LAST_WORD = re.compile(r"(\S+)$")

@@ -68,6 +68,7 @@ class Entry(_Strict):
     last_checked: date
     review_interval_days: int = Field(gt=0)
     depends_on_office: bool = False
+    replaces: str | None = None  # overlay only: the state-wide entry it is the local version of
     handoff: Handoff | None = None
     sources: list[Source] = Field(default_factory=list)
     title: dict[str, str]

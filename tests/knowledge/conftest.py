@@ -174,16 +174,16 @@ ENTRIES: list[dict[str, Any]] = [
 ]
 
 
-def region(region_id: str, name: str) -> dict[str, Any]:
+def region(region_id: str, name: str, municipalities: tuple[str, ...] = ("Teststadt",)) -> dict[str, Any]:
     return {
-        "id": region_id, "name": name, "parent": "nrw", "municipalities": ["Teststadt"],
+        "id": region_id, "name": name, "parent": "nrw", "municipalities": list(municipalities),
         "welcome_center": {"name": f"Kommunales Integrationszentrum {name}", "address": "Marktplatz 1",
                            "phone": "01234 567", "email": "ki@example.org", "web": "https://www.example.org",
                            "verified": False},
     }
 
 
-REGIONS = [region("kreis-test", "Kreis Test"), region("kreis-other", "Kreis Anders")]
+REGIONS = [region("kreis-test", "Kreis Test"), region("kreis-other", "Kreis Anders", ("Anderstadt", "Much"))]
 
 
 def write_kb(root: Path, entries: list[dict[str, Any]] = ENTRIES,
@@ -221,6 +221,12 @@ def answerer(kb_root: Path, encoder: Encoder, cache_dir: Path) -> Iterator[Answe
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LOTSE_CACHE_DIR", str(cache_dir))
         yield Answerer(load_knowledge(kb_root), encoder)
+
+
+@pytest.fixture(scope="session")
+def real() -> Answerer:
+    """The real knowledge base with the real encoder (uses var/cache: the first run embeds for minutes)."""
+    return Answerer()
 
 
 class FakeEncoder:

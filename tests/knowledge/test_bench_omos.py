@@ -74,3 +74,22 @@ def test_markdown_table_has_one_row_per_language() -> None:
 def test_real_split_loads() -> None:
     rows = load_split("dev", "de", limit=5)
     assert len(rows) == 5 and all(max(r.answers, default=0) < len(r.sentences) for r in rows)
+
+
+def test_a_page_is_found_by_its_best_sentence_and_counts_with_its_translation() -> None:
+    import numpy as np
+
+    from knowledge.bench_omos import RegionIndex
+    from knowledge.integreat import Page
+
+    def page(pid: int, lang: str, translations: dict[str, int]) -> Page:
+        return Page(id=pid, url="", title="t", language=lang, region="r", sentences=["a", "b"],
+                    translations=translations)
+
+    pages = [page(1, "de", {"en": 2}), page(2, "en", {"de": 1}), page(3, "de", {})]
+    unit = np.eye(3, dtype=np.float32)
+    # Openings and titles point away from the question; only page 2 has a sentence on it.
+    index = RegionIndex(pages, vectors=unit[[1, 1, 2]], titles=unit[[1, 1, 2]],
+                        sentences=unit[[1, 1, 0, 1, 2, 2]], owner=np.array([0, 0, 1, 1, 2, 2]),
+                        groups=[page_group(p) for p in pages])
+    assert index.rank(unit[0], "question", k=2) == [1, 3]  # page 2 is page 1's translation: group 1

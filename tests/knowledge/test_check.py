@@ -82,7 +82,18 @@ ENTRY_RULES: list[tuple[str, Mutation, str]] = [
     ("German questions", lambda d: d["questions"].update(de=[]), "questions.de: at least one example question"),
     ("English questions", lambda d: d["questions"].pop("en"), "questions.en: at least one example question"),
     ("last_checked not in the future", _set("last_checked", "2027-01-01"), "is in the future"),
+    ("only overlays replace", _set("replaces", "school-overview"), "only a regional entry (an overlay) can replace"),
+    ("replaces a state-wide entry", lambda d: d.update(region="kreis-test", replaces="no-such-entry"),
+     "replaces 'no-such-entry': no state-wide entry has this id"),
 ]
+
+
+def test_an_overlay_may_replace_a_state_wide_entry(tmp_path: Path) -> None:
+    complete_kb(tmp_path)
+    data = complete_entry("kreis-test-fee")
+    data.update(region="kreis-test", replaces="naturalisation-fee")
+    write_yaml(tmp_path / "entries/naturalisation/kreis-test-fee.yml", data)
+    assert run_check(tmp_path) == []
 
 
 @pytest.mark.parametrize(("rule", "mutate", "message"), ENTRY_RULES, ids=[r[0] for r in ENTRY_RULES])

@@ -7,7 +7,6 @@ knowledge base (minutes); later runs reuse var/cache.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,11 +19,6 @@ from knowledge.evaluate import cross_validated_calibration, leave_one_out
 from knowledge.model import entry_files, overview_id
 
 pytestmark = pytest.mark.skipif(not entry_files(knowledge_dir()), reason="knowledge/entries is empty")
-
-
-@pytest.fixture(scope="module")
-def real() -> Iterator[Answerer]:
-    yield Answerer()
 
 
 def test_kb_check_passes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,12 +42,9 @@ QUESTIONS: list[Any] = [
     ("en", "How long is the integration course?", None, ("700",)),
     ("de", "Was kostet eine Stunde im Integrationskurs?", "integration-course-cost", ("2,29", "2.29")),
     ("en", "how much do I pay per lesson in the integration course", "integration-course-cost", ("2,29", "2.29")),
-    pytest.param(
-        "de", "Mein Aufenthaltstitel läuft nächsten Monat ab, was muss ich tun?", "residence-permit-extension", (),
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "known weakness: E5-small ranks the sentence template of 'Mein Aufenthaltstitel ist abgelaufen, "
-            "was soll ich machen?' (residence-permit-expired) above the tense; remove when this passes")),
-    ),
+    # Used to retrieve "already expired" (a strict xfail until 2026-11-22): fixed by example questions on
+    # both sides and titles in the same "... – what now?" template.
+    ("de", "Mein Aufenthaltstitel läuft nächsten Monat ab, was muss ich tun?", "residence-permit-extension", ("93",)),
     ("de", "Ab wann muss mein Kind in die Schule?", "compulsory-schooling", ("6",)),
     ("de", "Darf ich meinen türkischen Pass behalten, wenn ich Deutscher werde?",
      "naturalisation-dual-citizenship", ()),
@@ -101,9 +92,9 @@ def test_off_topic_is_refused(real: Answerer, lang: str, text: str) -> None:
 
 
 def test_measured_quality_does_not_regress(real: Answerer) -> None:
-    """Floors a little under `python -m knowledge.evaluate` on 74 entries (2026-11-22):
-    leave-one-out top-1 0.835 / top-3 0.970; held-out questions answered 0.881 at precision
-    0.882; held-out off-topic refused 0.991, none answered."""
+    """Floors a little under `python -m knowledge.evaluate --cached` on 72 entries (2026-11-22):
+    leave-one-out top-1 0.850 / top-3 0.972; held-out questions answered 0.898 at precision
+    0.885; held-out off-topic refused 0.991, none answered."""
     data = training_set(real.index, load_offtopic())
     loo = leave_one_out(data)
     assert loo["top1"] >= 0.78 and loo["top3"] >= 0.94, loo
