@@ -7,7 +7,6 @@ overlays) so that tests are fast and every expectation can be read off this file
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -217,10 +216,12 @@ def isolated_cache(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def answerer(kb_root: Path, encoder: Encoder, cache_dir: Path) -> Iterator[Answerer]:
+def answerer(kb_root: Path, encoder: Encoder, cache_dir: Path) -> Answerer:
+    # Only while building: kept set for the session, it sent the real answerer (`real`) to this
+    # empty cache too, which re-embedded the whole knowledge base (six minutes on two cores).
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LOTSE_CACHE_DIR", str(cache_dir))
-        yield Answerer(load_knowledge(kb_root), encoder)
+        return Answerer(load_knowledge(kb_root), encoder)
 
 
 @pytest.fixture(scope="session")
