@@ -131,7 +131,9 @@ def running_stack(db_path: Path, startup_timeout: float = 900) -> Iterator[str]:
 
     hub, rasa, actions = free_port(), free_port(), free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "LOTSE_HUB_PORT": str(hub),
-           "LOTSE_RASA_URL": f"http://127.0.0.1:{rasa}", "LOTSE_ACTION_SERVER_URL": f"http://127.0.0.1:{actions}"}
+           "LOTSE_RASA_URL": f"http://127.0.0.1:{rasa}", "LOTSE_ACTION_SERVER_URL": f"http://127.0.0.1:{actions}",
+           # Simulated newcomers all come from 127.0.0.1 and type faster than people: no chat API limits here.
+           "LOTSE_RATE_LIMIT_SESSION_PER_MINUTE": "0", "LOTSE_RATE_LIMIT_ADDRESS_PER_MINUTE": "0"}
     process = subprocess.Popen([sys.executable, "-m", "lotse.cli", "serve"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     output: list[str] = []

@@ -21,6 +21,7 @@ from server.console.routes import install as install_console
 from server.core.config import Settings, get_settings
 from server.core.db import upgrade_database
 from server.core.limits import RequestLimits
+from server.core.ratelimit import RateLimiter
 from server.services.conversation import ConversationService
 from server.services.dialogue import RasaClient
 from server.services.events import EventBus
@@ -104,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLimits)  # 413 for oversized bodies before anything reads them; NUL in URLs
     app.add_middleware(SecurityHeaders)
     app.state.settings = settings
+    app.state.session_limiter = RateLimiter(settings.rate_limit_session_per_minute)
+    app.state.address_limiter = RateLimiter(settings.rate_limit_address_per_minute)
     app.state.conversations = ConversationService(settings, dialogue, bus)
 
     @app.exception_handler(RequestValidationError)

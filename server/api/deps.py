@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.core.config import Settings
 from server.core.db import get_sessionmaker
+from server.core.ratelimit import RateLimiter
 from server.models import User
 from server.services.cases import CaseService
 from server.services.conversation import ConversationService
@@ -70,3 +71,22 @@ def get_case_worker(user: Annotated[User, Depends(get_current_user)]) -> User:
 CasesDep = Annotated[CaseService, Depends(get_cases)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 CaseWorker = Annotated[User, Depends(get_case_worker)]
+
+
+def _limit(request: Request, name: str, key: str) -> None:
+    limiter: RateLimiter = getattr(request.app.state, name)
+    wait = limiter.retry_after(key)
+    if wait:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, f"Too many messages. Please wait {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def limit_address(request: Request) -> None:
+    """Per client address (behind a proxy: run uvicorn with --proxy-headers to see the real one)."""
+    _limit(request, "address_limiter", request.client.host if request.client else "unknown")
+
+
+def limit_session(request: Request, session_id: str) -> None:
+    _limit(request, "session_limiter", session_id)

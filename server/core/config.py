@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         default=None, description="Bot API server (default: https://api.telegram.org); tests point it at a fake",
     )
 
+    rate_limit_session_per_minute: int = Field(
+        default=30, ge=0, description="messages per conversation and minute on the public chat API (0: no limit)"
+    )
+    rate_limit_address_per_minute: int = Field(
+        default=300, ge=0, description="chat API calls per client address and minute (0: no limit)"
+    )
     # Hand-off and console.
     retention_days: int = Field(default=90, ge=1, le=3650, description="days a conversation is kept (told in consent)")
     retention_close_days: int = Field(

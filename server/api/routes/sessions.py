@@ -9,13 +9,13 @@ import unicodedata
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from knowledge.model import load_knowledge
 from lotse.languages import RTL_LANGUAGES
-from server.api.deps import ConversationsDep, SessionDep, SettingsDep
+from server.api.deps import ConversationsDep, SessionDep, SettingsDep, limit_address, limit_session
 from server.core.db import MAX_INTEGER, get_sessionmaker
 from server.models import ChatSession
 from server.schemas import MessageIn, MessagesOut, ReplyOut, SessionCreate, SessionCreated
@@ -50,7 +50,8 @@ def clean_text(text: str, limit: int) -> str:
     return text
 
 
-@router.post("", response_model=SessionCreated, status_code=status.HTTP_201_CREATED)
+@router.post("", response_model=SessionCreated, status_code=status.HTTP_201_CREATED,
+             dependencies=[Depends(limit_address)])
 def create_session(body: SessionCreate, db: SessionDep, conversations: ConversationsDep) -> SessionCreated:
     if body.region is not None and body.region not in load_knowledge().regions:
         known = ", ".join(sorted(load_knowledge().regions))
@@ -59,7 +60,8 @@ def create_session(body: SessionCreate, db: SessionDep, conversations: Conversat
     return SessionCreated(session_id=chat.id, language=chat.language, region=chat.region)
 
 
-@router.post("/{session_id}/messages", response_model=ReplyOut)
+@router.post("/{session_id}/messages", response_model=ReplyOut,
+             dependencies=[Depends(limit_address), Depends(limit_session)])
 def post_message(
     session_id: str, body: MessageIn, db: SessionDep, conversations: ConversationsDep, settings: SettingsDep
 ) -> ReplyOut:
