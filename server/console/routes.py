@@ -39,6 +39,19 @@ class LoginRequired(Exception):
     pass
 
 
+class WrongRole(Exception):
+    """A logged-in member of staff on a page of another role: sent to their own start page."""
+
+    def __init__(self, home: str) -> None:
+        self.home = home
+
+
+# Where each role starts after login; each part of the console admits its roles (admins everywhere).
+STAFF_HOME = {"case_manager": "/console", "admin": "/console", "editor": "/console/content",
+              "coordinator": "/console/reports"}
+CASE_ROLES = ("case_manager", "admin")
+
+
 def install(app: FastAPI) -> None:
     """Mount the console: its pages, its static files, and the way to the login page."""
     from fastapi.staticfiles import StaticFiles
@@ -49,18 +62,36 @@ def install(app: FastAPI) -> None:
             return RedirectResponse("/console/login", status_code=status.HTTP_303_SEE_OTHER)
         return Response("Login required", status_code=status.HTTP_401_UNAUTHORIZED)
 
+    @app.exception_handler(WrongRole)
+    async def _to_home(request: Request, exc: WrongRole) -> Response:
+        if request.method == "GET" and request.url.path != exc.home:
+            return RedirectResponse(exc.home, status_code=status.HTTP_303_SEE_OTHER)
+        return Response("Not allowed for your role", status_code=status.HTTP_403_FORBIDDEN)
+
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
 
-def console_user(request: Request, db: SessionDep) -> User:
+def logged_in_user(request: Request, db: SessionDep) -> User:
     token = request.cookies.get(COOKIE)
     user = user_for_token(db, token) if token else None
-    if user is None or user.role not in ("case_manager", "admin"):
+    if user is None:
         raise LoginRequired
     return user
 
 
+def staff_user(*roles: str) -> Any:
+    """A dependency admitting the given roles and admins; anyone else goes to their own start page."""
+
+    def dependency(user: Annotated[User, Depends(logged_in_user)]) -> User:
+        if user.role != "admin" and user.role not in roles:
+            raise WrongRole(STAFF_HOME.get(user.role, "/console/login"))
+        return user
+
+    return dependency
+
+
+console_user = staff_user(*CASE_ROLES)
 ConsoleUser = Annotated[User, Depends(console_user)]
 
 
@@ -81,7 +112,7 @@ def age(created: datetime) -> str:
 def page(request: Request, name: str, user: User | None, db: Session | None, service: CaseService | None,
          **context: Any) -> HTMLResponse:
     waiting = 0
-    if user is not None and db is not None and service is not None:
+    if user is not None and user.role in CASE_ROLES and db is not None and service is not None:
         waiting = sum(1 for c in service.visible_cases(db, user, "open") if c.claimed_by_id is None)
     token = request.cookies.get(COOKIE, "")
     response = TEMPLATES.TemplateResponse(request, name, {
@@ -102,13 +133,13 @@ def login(
     username: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
     user = authenticate(db, username, password)
-    if user is None or user.role not in ("case_manager", "admin"):
+    if user is None or user.role not in STAFF_HOME:
         response = page(request, "login.html", None, None, None,
                         error="Benutzername oder Passwort falsch, oder das Konto ist gesperrt.")
         response.status_code = status.HTTP_401_UNAUTHORIZED
         return response
     token = issue_token(db, user, settings.token_hours)
-    redirect = RedirectResponse("/console", status_code=status.HTTP_303_SEE_OTHER)
+    redirect = RedirectResponse(STAFF_HOME[user.role], status_code=status.HTTP_303_SEE_OTHER)
     redirect.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=int(settings.token_hours * 3600),
                         secure=request.url.scheme == "https", path="/console")
     return redirect

@@ -10,7 +10,7 @@ import json
 import re
 import threading
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -78,6 +78,12 @@ class SessionNotFound(LookupError):
     pass
 
 
+# Called with (db, chat, the newcomer's message, the bot's stored replies) inside the transaction
+# that stores the replies, so what an observer records (unanswered questions, usage figures) is
+# committed together with the reply, or not at all. An observer must not commit.
+ExchangeObserver = Callable[[Session, ChatSession, Message, list[Message]], None]
+
+
 class ConversationService:
     def __init__(self, settings: Settings, dialogue: RasaClient, bus: EventBus) -> None:
         self.settings = settings
@@ -88,6 +94,7 @@ class ConversationService:
         # A fixed set of striped locks: messages of one session are handled in order, and memory
         # stays bounded however many sessions a long-running hub sees.
         self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self.observers: list[ExchangeObserver] = []
 
     def _lock(self, session_id: str) -> threading.Lock:
         return self._locks[zlib.crc32(session_id.encode()) % LOCK_STRIPES]
@@ -186,6 +193,8 @@ class ConversationService:
                                        {"buttons": m.buttons, "sources": m.sources, "meta": m.meta})
                 for m in outgoing
             ]
+            for observe in self.observers:
+                observe(db, chat, user_message, stored)
             db.commit()
             self.transcript.publish(chat, *stored)
             if case is not None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from server.core.security import hash_password, new_token, token_hash, verify_password
 from server.models import AuthToken, User, utcnow
 
-ROLES = ("case_manager", "editor", "admin")
+ROLES = ("case_manager", "editor", "coordinator", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD = 8
 MAX_FAILED_LOGINS = 5
