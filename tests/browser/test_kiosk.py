@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ANSWERS, Hub, text
@@ -92,15 +93,25 @@ def test_idle_warning_then_reset_wipes_the_screen(new_page: NewPage, hub: Hub) -
     expect(page.locator("#home")).to_be_hidden()
 
 
+def messages_status(hub: Hub, session: str) -> int:
+    return httpx.get(f"{hub.url}/api/v1/sessions/{session}/messages").status_code
+
+
 def test_start_again_wipes_the_conversation(new_page: NewPage, hub: Hub) -> None:
     page = new_page()
     page.goto(f"{hub.url}/kiosk")
-    choose(page, "Українська")
+    with page.expect_response("**/api/v1/sessions") as created:
+        choose(page, "Українська")
+    session = created.value.json()["session_id"]
     page.locator("#tiles button").first.click()
     expect(page.locator(".msg--bot").last).to_be_visible()  # after the privacy notice
-    page.get_by_role("button", name=text("start_again", "uk")).click()
+    assert messages_status(hub, session) == 200
+    with page.expect_response(lambda r: r.request.method == "DELETE") as erased:
+        page.get_by_role("button", name=text("start_again", "uk")).click()
+    assert erased.value.status == 204
     expect(page.locator("#screen-languages")).to_be_visible()
     assert page.locator("#log > *").count() == 0
+    assert messages_status(hub, session) == 404  # the next person at the kiosk cannot find it anywhere
 
 
 def test_talk_to_a_person_tile_and_case_manager_status(new_page: NewPage, hub: Hub) -> None:
@@ -116,12 +127,17 @@ def test_talk_to_a_person_tile_and_case_manager_status(new_page: NewPage, hub: H
     hub.add_agent_message(session, "Guten Tag!", {"language": "tr", "text": "İyi günler!"}, mode="waiting")
     expect(page.locator("#mode")).to_have_text(text("handoff_waiting", "tr"))
     expect(page.locator(".msg--agent .msg__text")).to_have_text("İyi günler!")
+    page.locator("#home").click()  # a case manager has it: the screen is wiped, the conversation kept
+    expect(page.locator("#screen-languages")).to_be_visible()
+    assert messages_status(hub, session) == 200
 
 
 def test_qr_code_continues_the_same_conversation_on_a_phone_once(new_page: NewPage, hub: Hub) -> None:
     kiosk = new_page()
     kiosk.goto(f"{hub.url}/kiosk")
-    choose(kiosk, "العربية")
+    with kiosk.expect_response("**/api/v1/sessions") as created:
+        choose(kiosk, "العربية")
+    session = created.value.json()["session_id"]
     kiosk.get_by_role("button", name=text("topic_residence", "ar")).click()
     expect(kiosk.locator(".msg--bot", has_text=ANSWERS["ar"])).to_be_visible()
 
@@ -150,6 +166,7 @@ def test_qr_code_continues_the_same_conversation_on_a_phone_once(new_page: NewPa
     expect(dialog).to_contain_text(text("qr_done", "ar"))
     expect(kiosk.locator("#screen-languages")).to_be_visible(timeout=10_000)
     assert kiosk.locator("#log > *").count() == 0
+    assert messages_status(hub, session) == 200  # the phone goes on with it: not erased
 
     # the QR code works once
     other = new_page()

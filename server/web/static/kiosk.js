@@ -1,6 +1,8 @@
 // Lotse kiosk: a shared touch screen in the Welcome Center. Languages first, then topic tiles,
 // answers in big type with "read aloud". The session lives only in this page's memory: "Start
 // again", a phone taking the conversation over, and two idle minutes all wipe it from the screen.
+// "Start again" and the idle wipe also erase the conversation on the server (the next person must
+// not be able to find it, and nobody else needs it), unless a case manager has it or a phone took it.
 // Timeouts can be shortened for tests and demos with ?idle=SECONDS&warn=SECONDS.
 (() => {
   "use strict";
@@ -12,7 +14,7 @@
   const state = {
     languages: [], config: null, texts: {}, language: null, session: null, events: null,
     lastSeq: 0, seen: new Set(), pending: [], mode: "bot", screen: "languages",
-    token: null, tokenPoll: null, audio: null, lastActivity: Date.now(), warning: false,
+    token: null, tokenPoll: null, audio: null, lastActivity: Date.now(), warning: false, handedOver: false,
   };
 
   function seconds(name, fallback) {
@@ -226,7 +228,8 @@
         state.token = null;
         stopTokenPoll();
         $("qr-text").textContent = state.texts.qr_done;
-        setTimeout(reset, 4000);  // the phone has it: wipe the kiosk
+        state.handedOver = true;  // the phone has it: wipe the kiosk, keep the conversation
+        setTimeout(reset, 4000);
       }
     }, 1500);
   }
@@ -236,10 +239,13 @@
     revokeToken();
     stopReading();
     if (state.events) state.events.close();
+    if (state.session && !state.handedOver && state.mode === "bot") {
+      api(`/sessions/${state.session}`, { method: "DELETE" }).catch(() => {});
+    }
     for (const dialog of [$("idle"), $("qr")]) if (dialog.open) dialog.close();
     Object.assign(state, {
       session: null, events: null, lastSeq: 0, seen: new Set(), pending: [], mode: "bot",
-      warning: false, lastActivity: Date.now(),
+      warning: false, lastActivity: Date.now(), handedOver: false,
     });
     log.replaceChildren();
     $("tiles").replaceChildren();
