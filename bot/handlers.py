@@ -18,10 +18,10 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot import texts
 from bot.callback_data import LOCAL
 from bot.hub import Hub
 from bot.outgoing import send_hub_message
+from lotse.i18n import t
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +114,10 @@ class Handlers:
             return
         language = await self._language(update)
         confirm = InlineKeyboardMarkup([[
-            InlineKeyboardButton(texts.text("delete_yes", language), callback_data=ERASE),
-            InlineKeyboardButton(texts.text("delete_no", language), callback_data=KEEP),
+            InlineKeyboardButton(t("privacy_delete", language), callback_data=ERASE),
+            InlineKeyboardButton(t("no", language), callback_data=KEEP),
         ]])
-        await context.bot.send_message(chat.id, texts.text("delete_confirm", language), reply_markup=confirm)
+        await context.bot.send_message(chat.id, t("privacy_delete_confirm", language), reply_markup=confirm)
 
     async def erase(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, chat = update.callback_query, update.effective_chat
@@ -127,14 +127,14 @@ class Handlers:
         language = await self._language(update)
         deleted = await asyncio.to_thread(self.hub.erase, chat.id)
         log.info("erased a Telegram conversation on request (%d messages)", deleted)
-        await query.edit_message_text(texts.text("delete_done", language))
+        await query.edit_message_text(t("privacy_deleted", language))
 
     async def keep(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None:
             return
         await query.answer()
-        await query.edit_message_text(texts.text("delete_kept", await self._language(update)))
+        await query.edit_message_text(t("privacy_kept", await self._language(update)))
 
     async def _language(self, update: Update) -> str:
         chat, user = update.effective_chat, update.effective_user

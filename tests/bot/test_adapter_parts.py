@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot import texts
 from bot.callback_data import MAX_DATA, decode, encode
 from bot.outgoing import compose, keyboard
 from bot.push import should_push
@@ -64,12 +63,13 @@ def test_only_agent_or_flagged_messages_of_telegram_chats_are_pushed() -> None:
     assert not should_push(SessionRef("s", "telegram", None), {"sender": "agent"})
 
 
-def test_erasure_texts_exist_for_every_language() -> None:
-    for key in texts.TEXTS:
-        assert texts.text(key, "en")
+def test_erasure_texts_exist_in_every_language() -> None:
+    """/delete speaks the newcomer's language like the rest of the chat (no English fallback)."""
+    for key in ("privacy_delete", "privacy_delete_confirm", "privacy_deleted", "privacy_kept", "no"):
+        english = t(key, "en")
         for code in LANGUAGES:
-            assert texts.text(key, code)
-    assert texts.text("delete_yes", "ps") == texts.TEXTS["delete_yes"]["fa"]  # Pashto reads Farsi
+            assert t(key, code)
+            assert code == "en" or key == "no" or t(key, code) != english, (key, code)  # "No" is Spanish too
 
 
 def test_erase_session_deletes_messages_and_counts_them(settings: Settings) -> None:

@@ -155,14 +155,14 @@ def test_delete_asks_first_then_erases_the_conversation(
 
     post_update(telegram_client, message_update("/delete"))
     confirm = bot_api.wait("sendMessage", 3)[2].params
-    assert confirm["text"] == "Alle Ihre Nachrichten mit Lotse löschen? Das kann man nicht rückgängig machen."
+    assert confirm["text"] == "Diesen ganzen Chat jetzt löschen? Das kann man nicht rückgängig machen."
     assert len(stored(telegram_settings)[1]) == 3  # nothing erased before the confirmation
 
-    post_update(telegram_client, callback_update(button_data(confirm, "Ja, löschen"), message_id=1001))
+    post_update(telegram_client, callback_update(button_data(confirm, "Meine Daten löschen"), message_id=1001))
     [done] = bot_api.wait("editMessageText")
     assert bot_api.wait("answerCallbackQuery")
     assert done.params["message_id"] == 1001
-    assert done.params["text"].startswith("Erledigt.")
+    assert done.params["text"] == "Ihr Chat wurde gelöscht."
     assert stored(telegram_settings) == ([], [])
 
     post_update(telegram_client, message_update("Noch eine Frage"))
@@ -176,7 +176,7 @@ def test_delete_can_be_cancelled(telegram_client: TestClient, telegram_settings:
     bot_api.wait("sendMessage", 2)
     post_update(telegram_client, message_update("/delete"))
     confirm = bot_api.wait("sendMessage", 3)[2].params
-    post_update(telegram_client, callback_update(button_data(confirm, "Nein, behalten")))
+    post_update(telegram_client, callback_update(button_data(confirm, "Nein")))
     [kept] = bot_api.wait("editMessageText")
     assert kept.params["text"] == "Gut, es wurde nichts gelöscht."
     assert len(stored(telegram_settings)[1]) == 3
