@@ -16,7 +16,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from knowledge import knowledge_dir
-from knowledge.model import STATE_REGION, Entry, KnowledgeBase, Region, read_knowledge
+from knowledge.model import STATE_REGION, Entry, KnowledgeBase, Region, default_overlay, read_knowledge
 from lotse.languages import LANGUAGES
 
 CORE_LANGUAGES = ("de", "en", "ar", "tr", "uk", "ru", "fa")
@@ -161,10 +161,17 @@ def check_region(region: Region, path: Path, kb: KnowledgeBase) -> Iterator[tupl
         yield "error", "welcome_center has no address, phone, e-mail or web address"
 
 
-def check_knowledge(root: Path | None = None, today: date | None = None, strict: bool = False) -> CheckReport:
-    """All findings for the content under ``root``; with ``strict`` warnings count as errors."""
+def check_knowledge(root: Path | None = None, today: date | None = None, strict: bool = False,
+                    overlay: Path | None = None) -> CheckReport:
+    """All findings for the content under ``root``; with ``strict`` warnings count as errors.
+
+    Without an explicit ``root``, the entries published in the console (``knowledge.overlay``)
+    are checked too, merged as the answering processes see them, each under its own file.
+    """
     today = today or date.today()
-    kb = read_knowledge(root or knowledge_dir())
+    if root is None and overlay is None:
+        overlay = default_overlay()
+    kb = read_knowledge(root or knowledge_dir(), overlay)
     report = CheckReport(entries=len(kb.entries), regions=len(kb.regions))
     found: list[tuple[Path, Level, str]] = [(p.path, "error", p.message) for p in kb.problems]
     for region_id, region in kb.regions.items():

@@ -157,25 +157,40 @@ def _parse(raw: bytes, model: type[Entry] | type[Region]) -> Entry | Region | li
         return [str(exc)]
 
 
-def read_knowledge(root: Path) -> KnowledgeBase:
-    """Everything under ``root``, read now (no cache, no logging): what the checker needs."""
+def read_knowledge(root: Path, overlay: Path | None = None) -> KnowledgeBase:
+    """Everything under ``root``, read now (no cache, no logging): what the checker needs.
+
+    With ``overlay`` (the content dir of ``knowledge.overlay``), its ``entries/*/*.yml`` are read
+    after the shipped ones: an entry with a shipped id replaces it, a new id is added. Its files
+    are part of ``content_hash``, so the index and the calibration follow published edits.
+    """
     kb = KnowledgeBase(root=root.resolve())
     digest = hashlib.sha256()
-    for path in region_files(root) + entry_files(root):
+    overlay_files = entry_files(overlay) if overlay is not None else []
+    overlay_ids: dict[str, Path] = {}
+    files = [(path, False) for path in region_files(root) + entry_files(root)]
+    for path, from_overlay in files + [(path, True) for path in overlay_files]:
+        base = overlay if from_overlay and overlay is not None else root
         try:
             raw = path.read_bytes()
         except OSError as exc:
             kb.problems.append(LoadProblem(path, f"cannot read file: {exc}"))
             continue
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + raw + b"\0")
-        is_region = path.parent.name == "regions" and path.parent.parent == root
+        prefix = b"overlay/" if from_overlay else b""
+        digest.update(prefix + path.relative_to(base).as_posix().encode() + b"\0" + raw + b"\0")
+        is_region = not from_overlay and path.parent.name == "regions" and path.parent.parent == root
         parsed = _parse(raw, Region if is_region else Entry)
         if isinstance(parsed, list):
             kb.problems.extend(LoadProblem(path, message) for message in parsed)
             continue
         table: dict[str, Any] = kb.regions if is_region else kb.entries
         paths = kb.region_paths if is_region else kb.paths
-        if parsed.id in table:
+        if from_overlay:
+            if parsed.id in overlay_ids:
+                kb.problems.append(LoadProblem(path, f"duplicate id {parsed.id!r} (also in {overlay_ids[parsed.id]})"))
+                continue
+            overlay_ids[parsed.id] = path
+        elif parsed.id in table:
             kb.problems.append(LoadProblem(path, f"duplicate id {parsed.id!r} (also in {paths[parsed.id]})"))
             continue
         table[parsed.id] = parsed
@@ -184,13 +199,14 @@ def read_knowledge(root: Path) -> KnowledgeBase:
     return kb
 
 
-_cache: dict[Path, tuple[tuple[tuple[str, int, int], ...], KnowledgeBase]] = {}
+_cache: dict[tuple[Path, Path | None], tuple[tuple[tuple[str, int, int], ...], KnowledgeBase]] = {}
 _cache_lock = threading.Lock()
 
 
-def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+def _signature(root: Path, overlay: Path | None = None) -> tuple[tuple[str, int, int], ...]:
     items = []
-    for path in region_files(root) + entry_files(root):
+    files = region_files(root) + entry_files(root) + (entry_files(overlay) if overlay is not None else [])
+    for path in files:
         try:
             stat = path.stat()
         except OSError:
@@ -199,23 +215,36 @@ def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(items)
 
 
-def load_knowledge(root: Path | None = None) -> KnowledgeBase:
+def default_overlay() -> Path | None:
+    """The published-content dir when it exists (see ``knowledge.overlay``), else ``None``."""
+    from knowledge.overlay import content_dir
+
+    path = content_dir()
+    return path.resolve() if (path / "entries").is_dir() else None
+
+
+def load_knowledge(root: Path | None = None, overlay: Path | None = None) -> KnowledgeBase:
     """All usable entries and regions under ``root`` (default: ``knowledge_dir()``).
 
+    Without an explicit ``root``, entries published in the console (``default_overlay()``) are
+    merged over the shipped ones; pass ``overlay`` to merge another dir over an explicit root.
     Files that cannot be parsed are skipped and listed in ``problems`` so one half-written
     file never takes the whole knowledge base down. The result is cached until a file's
     size or modification time changes, because the hub calls this on every session start.
     Treat the result as read-only: it is shared.
     """
+    if root is None and overlay is None:
+        overlay = default_overlay()
     root = (root or knowledge_dir()).resolve()
-    signature = _signature(root)
+    overlay = overlay.resolve() if overlay is not None else None
+    signature = _signature(root, overlay)
     with _cache_lock:
-        cached = _cache.get(root)
+        cached = _cache.get((root, overlay))
         if cached and cached[0] == signature:
             return cached[1]
-    kb = read_knowledge(root)
+    kb = read_knowledge(root, overlay)
     for problem in kb.problems:
         log.warning("knowledge: skipped %s: %s", problem.path, problem.message)
     with _cache_lock:
-        _cache[root] = (signature, kb)
+        _cache[(root, overlay)] = (signature, kb)
     return kb
