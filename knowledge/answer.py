@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from knowledge.calibration import Calibrator, base_features, calibrator_for
 from knowledge.encoders import Encoder, default_encoder
 from knowledge.index import HybridIndex
 from knowledge.model import STATE_REGION, Entry, KnowledgeBase, load_knowledge
+from knowledge.pages import PageAnswer, PageAnswerer
 from knowledge.places import PlaceFinder
 from lotse.i18n import native_name, t
 from lotse.langid import detect
@@ -85,7 +87,7 @@ class Answerer:
 
     def __init__(self, kb: KnowledgeBase | None = None, encoder: Encoder | None = None, *,
                  index: HybridIndex | None = None, calibrator: Calibrator | None = None,
-                 places: PlaceFinder | None = None) -> None:
+                 places: PlaceFinder | None = None, pages: PageAnswerer | None = None) -> None:
         if index is not None:
             kb, encoder = index.kb, index.encoder
         self.kb = kb if kb is not None else load_knowledge()
@@ -93,9 +95,12 @@ class Answerer:
         self.index = index if index is not None else HybridIndex(self.kb, self.encoder)
         self.calibrator = calibrator if calibrator is not None else calibrator_for(self.index)
         self.places = places if places is not None else PlaceFinder(self.kb)
+        # Imported Integreat pages (knowledge.pages): loaded per region on its first question.
+        self.pages = pages if pages is not None else PageAnswerer(self.encoder)
 
     def is_known_region(self, region: str | None) -> bool:
-        return region is None or region == STATE_REGION or region in self.kb.regions
+        return (region is None or region == STATE_REGION or region in self.kb.regions
+                or self.pages.has_region(region))
 
     def _region(self, region: str | None) -> str | None:
         """The overlay region to use; an unknown one is ignored (and logged), never fatal."""
@@ -135,6 +140,13 @@ class Answerer:
         entry = self.kb.entries[self.index.entry_ids[top]]
         if confidence >= ANSWER_THRESHOLD:
             return self._compose(entry, lang, region, confidence)
+        # No curated entry fits, but the region's own imported pages may (cited with their URL).
+        # Asked before the off-topic verdict: a district's pages cover more than the curated topics
+        # (sports clubs, energy bills), and their calibration was fitted with the off-topic
+        # examples as negatives (knowledge.page_train), so "tell me a joke" still gets no page.
+        page = self.pages.answer(text, vector, lang, region)
+        if page is not None:
+            return self._compose_page(page, lang, region)
         if off_topic >= OFF_TOPIC_THRESHOLD:
             return Answer(lang, None, [], confidence, handoff_offered=False, out_of_scope=True)
         # On topic but unclear: no guess, a person instead. The topic of the best guess still
@@ -150,6 +162,15 @@ class Answerer:
             log.warning("entry %r not available (region %r)", entry_id, region)
             return Answer(lang, None, [], 0.0, handoff_offered=True, out_of_scope=False)
         return self._compose(entry, lang, region, 1.0)
+
+    def _compose_page(self, page: PageAnswer, lang: str, region: str | None) -> Answer:
+        """Sentences of an imported page, in the page's language (with a notice if not the asker's)."""
+        used = page.page.language
+        text = page.text
+        if used != lang:
+            text = t("answer_in_other_language", lang, language=native_name(used)) + "\n\n" + text
+        return Answer(language=used, answer=text, sources=[page.source], confidence=page.confidence,
+                      handoff_offered=False, out_of_scope=False, region=region)
 
     def _compose(self, entry: Entry, lang: str, region: str | None, confidence: float) -> Answer:
         # Beyond the fallback chain only for content that fails `lotse kb check`.
@@ -180,23 +201,78 @@ class Answerer:
 
 _answerer: Answerer | None = None
 _lock = threading.Lock()
+_generation: tuple[int, str] = (0, "")
+_checked_at = 0.0
+_rebuilding: threading.Thread | None = None
+CHECK_INTERVAL_SECONDS = 1.0
+
+
+def _rebuild(generation: tuple[int, str]) -> None:
+    """A new answerer for the published content, swapped in when ready; the old one answers meanwhile."""
+    global _answerer, _generation, _rebuilding
+    with _lock:
+        old = _answerer
+    try:
+        # Same encoder (loading the model again is the slow part); the index cache embeds only changed texts.
+        fresh = Answerer(load_knowledge(), old.encoder if old is not None else None)
+    except Exception:
+        log.exception("knowledge: rebuilding the answerer after a content change failed; keeping the old one")
+        fresh = None
+    with _lock:
+        if fresh is not None:
+            _answerer = fresh
+            log.info("knowledge: answerer rebuilt for content generation %s", generation[1] or "0")
+        _generation = generation  # also after a failure: retried on the next publish, not every second
+        _rebuilding = None
+
+
+def _check_generation() -> threading.Thread | None:
+    """Start (or, with ``block``, run) a rebuild when the content generation changed. Caller holds ``_lock``."""
+    global _checked_at, _rebuilding
+    from knowledge.overlay import generation
+
+    _checked_at = time.monotonic()
+    current = generation()
+    if current == _generation or _rebuilding is not None:
+        return _rebuilding
+    _rebuilding = threading.Thread(target=_rebuild, args=(current,), name="lotse-answerer-refresh", daemon=True)
+    _rebuilding.start()
+    return _rebuilding
 
 
 def get_answerer() -> Answerer:
     """The process-wide answerer: the model and the index are loaded once, on first use.
 
-    Content edits are picked up by restarting the process (the index cache makes that fast
-    when only the code changed, and rebuilds it when the content changed).
+    Edits published in the console are picked up without a restart: at most once per second this
+    compares the overlay's generation file (``knowledge.overlay``) and, when it changed, builds a
+    new answerer in the background and swaps it in; until then the previous one keeps answering.
+    Hand edits of the shipped ``knowledge/`` files still need a restart.
     """
-    global _answerer
+    global _answerer, _generation, _checked_at
+    from knowledge.overlay import generation
+
     with _lock:
         if _answerer is None:
+            _generation = generation()
+            _checked_at = time.monotonic()
             _answerer = Answerer()
+        elif time.monotonic() - _checked_at >= CHECK_INTERVAL_SECONDS:
+            _check_generation()
         return _answerer
+
+
+def refresh_answerer(timeout: float | None = 60.0) -> Answerer:
+    """Check for published content now and wait for the rebuild (tests, ``lotse kb index``)."""
+    with _lock:
+        worker = _check_generation() if _answerer is not None else None
+    if worker is not None:
+        worker.join(timeout)
+    return get_answerer()
 
 
 def reset_answerer() -> None:
     """Forget the process-wide answerer (tests, or after pointing LOTSE_KNOWLEDGE_DIR elsewhere)."""
-    global _answerer
+    global _answerer, _generation
     with _lock:
         _answerer = None
+        _generation = (0, "")

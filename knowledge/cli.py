@@ -28,7 +28,7 @@ def _region_problem(answerer: Answerer, region: str | None) -> str | None:
 
     if answerer.is_known_region(region):
         return None
-    known = ", ".join(sorted(set(answerer.kb.regions) | {STATE_REGION}))
+    known = ", ".join(sorted(set(answerer.kb.regions) | {STATE_REGION} | set(answerer.pages.regions())))
     return f"unknown region {region!r} (known: {known})"
 
 
@@ -121,3 +121,16 @@ def kb_check_command(args: argparse.Namespace) -> int:
     report = check_knowledge(today=today, strict=args.strict)
     print(format_report(report))
     return 1 if report.errors else 0
+
+
+def kb_export_command(args: argparse.Namespace) -> int:
+    """Published console edits back into the shipped format, so a district can commit them."""
+    from pathlib import Path
+
+    from knowledge.overlay import content_dir, export
+
+    written = export(Path(args.to) if args.to else None)
+    for path in written:
+        print(path)
+    print(f"kb export: {len(written)} entr{'y' if len(written) == 1 else 'ies'} from {content_dir()}")
+    return 0

@@ -2,15 +2,18 @@
 
 Integreat (Tür an Tür – Digitalfabrik gGmbH) is where many German districts already publish
 newcomer information in several languages. Importing its page export gives Lotse local facts
-without anyone retyping them, and storing the result as sorted JSON under
-``knowledge/sources/integreat/<region>/<language>.json`` keeps it reviewable content in git:
-a re-import shows up as a normal diff. Pages are split into sentences because answers are
-extracted sentence by sentence (``knowledge.extract``).
+without anyone retyping them. The result is stored as sorted JSON under
+``var/integreat/<region>/<language>.json`` (``$LOTSE_INTEGREAT_DIR``, else ``$LOTSE_VAR_DIR/integreat``),
+outside the content in git: the pages are the district's own text under its own licence (the
+OMoS-QA exports are CC BY 4.0), imported on each installation rather than committed. Pages are
+split into sentences because answers are extracted sentence by sentence (``knowledge.extract``)
+and answered from by ``knowledge.pages``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,7 +21,22 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-SOURCES_DIR = Path(__file__).resolve().parent / "sources" / "integreat"
+# Set to override where imports go (tests); None means ``sources_dir()``'s default.
+SOURCES_DIR: Path | None = None
+
+
+def sources_dir() -> Path:
+    """Where imported pages live; read at call time, so a changed environment takes effect."""
+    if SOURCES_DIR is not None:
+        return SOURCES_DIR
+    explicit = os.environ.get("LOTSE_INTEGREAT_DIR")
+    if explicit:
+        return Path(explicit)
+    from lotse.paths import ROOT
+
+    return Path(os.environ.get("LOTSE_VAR_DIR") or ROOT / "var") / "integreat"
+
+
 ATTRIBUTION = "Integreat CMS pages (Tür an Tür – Digitalfabrik gGmbH), imported with `lotse kb import-integreat`"
 
 
@@ -201,6 +219,11 @@ def _dump(region: str, language: str, pages: list[Page]) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
 
 
+def _default_dir() -> Path:
+    """``sources_dir()`` under another name: the functions below take a ``sources_dir`` argument."""
+    return sources_dir()
+
+
 def import_export(path: Path, region: str, sources_dir: Path | None = None) -> dict[str, int]:
     """Import one export file; per language, the stored file is replaced by the export's pages.
 
@@ -210,7 +233,7 @@ def import_export(path: Path, region: str, sources_dir: Path | None = None) -> d
     """
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", region):
         raise ValueError(f"region {region!r}: use lower-case letters, digits, '-' or '_'")
-    base = (sources_dir or SOURCES_DIR) / region
+    base = (sources_dir or _default_dir()) / region
     by_language: dict[str, list[Page]] = {}
     for page in read_export(path, region):
         by_language.setdefault(page.language, []).append(page)
@@ -225,7 +248,7 @@ def import_export(path: Path, region: str, sources_dir: Path | None = None) -> d
 
 def load_integreat_pages(region: str | None = None, sources_dir: Path | None = None) -> list[Page]:
     """All imported pages, or those of one region; ordered by region, language and id."""
-    base = sources_dir or SOURCES_DIR
+    base = sources_dir or _default_dir()
     regions = [base / region] if region else sorted(p for p in base.glob("*") if p.is_dir())
     pages: list[Page] = []
     for region_dir in regions:
@@ -239,5 +262,12 @@ def import_command(args: Any) -> int:
     """Entry point of ``lotse kb import-integreat FILE --region NAME``."""
     counts = import_export(Path(args.file), args.region)
     for language, n in counts.items():
-        print(f"{args.region}/{language}: {n} pages -> {SOURCES_DIR / args.region / (language + '.json')}")
+        print(f"{args.region}/{language}: {n} pages -> {_default_dir() / args.region / (language + '.json')}")
+    if not getattr(args, "no_index", False):
+        # Embed now, so the first question after an import does not wait minutes (knowledge.pages).
+        from knowledge.encoders import default_encoder
+        from knowledge.pages import PageAnswerer
+
+        loaded = PageAnswerer(default_encoder()).region_pages(args.region)
+        print(f"{args.region}: page index ready ({len(loaded.pages) if loaded else 0} pages, all languages)")
     return 0

@@ -7,6 +7,7 @@ overlays) so that tests are fast and every expectation can be read off this file
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +267,11 @@ def complete_entry(entry_id: str = "naturalisation-fee", topic: str = "naturalis
 def complete_kb(root: Path) -> Path:
     return write_kb(root, [complete_entry(), complete_entry("school-overview", "school")],
                     [region("kreis-test", "Kreis Test")])
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_imported_pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Integreat pages imported into var/integreat on this machine must not change what tests see."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOTSE_INTEGREAT_DIR", str(tmp_path_factory.mktemp("no-integreat-pages")))
+        yield

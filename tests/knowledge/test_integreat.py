@@ -75,7 +75,7 @@ def test_cli_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyt
 
     monkeypatch.setattr(integreat, "SOURCES_DIR", tmp_path / "sources")
     export = write_export(tmp_path / "en.json", [record(5, "Doctor", "<p>See a GP.</p>", "en")])
-    assert main(["kb", "import-integreat", str(export), "--region", "testkreis"]) == 0
+    assert main(["kb", "import-integreat", str(export), "--region", "testkreis", "--no-index"]) == 0
     assert "testkreis/en: 1 pages" in capsys.readouterr().out
     assert load_integreat_pages("testkreis")[0].sentences == ["See a GP."]
 

@@ -1,0 +1,295 @@
+"""Answers from imported Integreat pages: the district's own content, when no curated entry fits.
+
+Curated entries are checked by people and come first (``knowledge.answer``). A district that
+publishes on Integreat has hundreds of pages of local facts no entry covers ("Who advises
+benefit recipients on their energy bills?"), so when the curated entries do not answer
+confidently and the question is not off-topic, the imported pages of the asker's region
+(``lotse kb import-integreat``) get a chance:
+
+1. the page is found with the page retrieval measured by ``lotse bench omos``
+   (``knowledge.bench_omos.RegionIndex``: opening, title and best sentence of every page);
+2. the answering sentences are picked with the tuned extraction rule (``knowledge.extract``),
+   which also decides that the page does not answer (best cosine below ``no_answer``);
+3. at most ``MAX_SENTENCES`` of them are the answer, in page order, with the page (id, title,
+   Integreat URL) as the source, so the asker can read the whole page.
+
+The page is shown in the asker's language if the district has it (the exports are in de and
+en), else in the first available language of the fallback chain, and ``knowledge.answer`` then
+prefixes the "not yet available in your language" notice.
+
+The sentence vectors of a region are cached on disk (``knowledge.cache.cached_vectors``, one
+file per import version): the first question after an import embeds every sentence (minutes
+for a district's ~10,000 sentences on two cores), later processes load the file in
+milliseconds. A re-import is noticed by the files' size and modification time, so a running
+server rebuilds the index on the next question instead of answering from deleted pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.bench_omos import LEAD_CHARS, RegionIndex, page_group
+from knowledge.cache import cache_key, cached_vectors, text_key
+from knowledge.encoders import Encoder
+from knowledge.extract import ExtractParams, bm25_scores, combined_scores, load_params, select
+from knowledge.integreat import Page, load_integreat_pages, sources_dir
+from lotse.languages import fallback_chain
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_FILE = Path(__file__).resolve().parent / "page_calibration.json"
+PAGE_INDEX_VERSION = 1  # bump when the texts embedded per page change
+MAX_SENTENCES = 4  # an answer is a few sentences; the source link leads to the whole page
+BATCH = 32
+
+Signature = tuple[tuple[str, int, int], ...]
+REGION_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")  # as `lotse kb import-integreat` accepts it
+
+
+@dataclass(frozen=True)
+class PageAnswer:
+    """The sentences of one page that answer a question, and how sure the extraction is."""
+
+    page: Page
+    sentences: list[str]
+    confidence: float  # best sentence cosine of the page: the quantity the no-answer rule thresholds
+
+    @property
+    def text(self) -> str:
+        return join_sentences(self.sentences)
+
+    @property
+    def source(self) -> dict[str, str | None]:
+        return {"id": str(self.page.id), "title": self.page.title or None, "url": self.page.url or None}
+
+
+def join_sentences(sentences: Sequence[str]) -> str:
+    """Sentences as prose; a list item, heading or colon (no final full stop) ends its line."""
+    out = ""
+    for sentence in sentences:
+        if out:
+            out += " " if out[-1] in ".!?;؟。" else "\n"
+        out += sentence
+    return out
+
+
+@dataclass
+class RegionPages:
+    """One region's imported pages with their retrieval index, as loaded for ``signature``."""
+
+    pages: list[Page]
+    index: RegionIndex
+    starts: np.ndarray  # first row of each page in ``index.sentences``
+    by_group: dict[int, dict[str, int]]  # group (page and its translations) -> language -> page position
+    signature: Signature = ()
+
+    @classmethod
+    def from_index(cls, index: RegionIndex, signature: Signature = ()) -> RegionPages:
+        lengths = np.array([len(p.sentences or [p.title or "-"]) for p in index.pages], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else lengths
+        by_group: dict[int, dict[str, int]] = {}
+        for position, page in enumerate(index.pages):
+            by_group.setdefault(page_group(page), {})[page.language] = position
+        return cls(index.pages, index, starts, by_group, signature)
+
+    def sentence_vectors(self, position: int) -> np.ndarray:
+        assert self.index.sentences is not None
+        start = int(self.starts[position])
+        return self.index.sentences[start:start + len(self.pages[position].sentences)]
+
+
+def _texts(pages: list[Page]) -> tuple[list[str], list[str], list[list[str]]]:
+    leads = [f"{p.title}. {' '.join(p.sentences)}"[:LEAD_CHARS] for p in pages]
+    titles = [p.title or "-" for p in pages]
+    sentences = [p.sentences or [p.title or "-"] for p in pages]
+    return leads, titles, sentences
+
+
+def build_region(region: str, pages: list[Page], encoder: Encoder, signature: Signature = ()) -> RegionPages:
+    """Index ``pages``: cached vectors for every opening, title and sentence (passage mode, as benched)."""
+    from tqdm import tqdm
+
+    leads, titles, per_page = _texts(pages)
+    flat = [s for sentences in per_page for s in sentences]
+    texts = [*leads, *titles, *flat]
+    keys = [text_key("passage", t) for t in texts]
+    content_hash = hashlib.sha1("\n".join(keys).encode()).hexdigest()
+    family = cache_key(encoder.name, "integreat", region, f"v{PAGE_INDEX_VERSION}")
+
+    def embed(missing: list[int]) -> np.ndarray:
+        order = sorted(missing, key=lambda i: len(texts[i]))  # similar lengths batch with little padding
+        vectors = np.zeros((len(missing), encoder.dim), dtype=np.float32)
+        row = {i: n for n, i in enumerate(missing)}
+        with tqdm(total=len(order), desc=f"Embedding Integreat pages of {region}", unit="text",
+                  file=sys.stderr, disable=not sys.stderr.isatty(), leave=False) as bar:
+            for start in range(0, len(order), BATCH):
+                chunk = order[start:start + BATCH]
+                out = encoder.encode_passages([texts[i] for i in chunk])
+                for i, vector in zip(chunk, out, strict=True):
+                    vectors[row[i]] = vector
+                bar.update(len(chunk))
+        return vectors
+
+    vectors = cached_vectors(content_hash, family, keys, encoder.dim, embed)
+    n = len(pages)
+    owner = np.array([i for i, sentences in enumerate(per_page) for _ in sentences], dtype=np.int64)
+    index = RegionIndex(pages, vectors[:n], vectors[n:2 * n], vectors[2 * n:], owner,
+                        [page_group(p) for p in pages])
+    return RegionPages.from_index(index, signature)
+
+
+class PageAnswerer:
+    """Answers from the imported pages of a region; regions load lazily, once per import version."""
+
+    def __init__(self, encoder: Encoder, params: ExtractParams | None = None, base: Path | None = None,
+                 calibration: PageCalibration | None = None) -> None:
+        self.encoder = encoder
+        self.params = params or load_params()
+        self.calibration = calibration or PageCalibration.load()
+        self._base = base
+        self._regions: dict[str, RegionPages] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def base(self) -> Path:
+        return self._base or sources_dir()
+
+    def signature(self, region: str) -> Signature:
+        """Size and modification time of the region's files: changes with every re-import that changes them."""
+        files = []
+        for file in sorted((self.base / region).glob("*.json")):
+            try:
+                stat = file.stat()
+            except OSError:  # deleted while we looked
+                continue
+            files.append((file.name, stat.st_mtime_ns, stat.st_size))
+        return tuple(files)
+
+    def has_region(self, region: str | None) -> bool:
+        """Whether pages were imported for ``region`` (a name as the import accepts it, never a path)."""
+        return bool(region and REGION_NAME.fullmatch(region) and self.signature(region))
+
+    def regions(self) -> list[str]:
+        base = self.base
+        return sorted(p.name for p in base.glob("*") if p.is_dir() and any(p.glob("*.json"))) if base.is_dir() else []
+
+    def region_pages(self, region: str) -> RegionPages | None:
+        """The loaded region, rebuilt if its import changed since; ``None`` without pages."""
+        signature = self.signature(region) if REGION_NAME.fullmatch(region) else ()
+        if not signature:
+            return None
+        with self._lock:  # one build per region, even when several threads ask at once
+            loaded = self._regions.get(region)
+            if loaded is None or loaded.signature != signature:
+                pages = [p for p in load_integreat_pages(region, self.base) if p.sentences or p.title]
+                if not pages:
+                    return None
+                log.info("Integreat pages of %s: %d pages, building the index", region, len(pages))
+                loaded = build_region(region, pages, self.encoder, signature)
+                self._regions[region] = loaded
+            return loaded
+
+    def candidate(self, loaded: RegionPages, text: str, query_vector: np.ndarray, language: str) -> Candidate | None:
+        """The best page's version to show, its picked sentences and the calibration features."""
+        if not loaded.pages:
+            return None
+        best = loaded.index.group_scores(loaded.index.page_scores(query_vector, text))
+        ranked = sorted(best, key=lambda g: -best[g])
+        versions = loaded.by_group[ranked[0]]
+        chosen = next(code for code in [*fallback_chain(language), *sorted(versions)] if code in versions)
+        position = versions[chosen]
+        page = loaded.pages[position]
+        cosines = (loaded.sentence_vectors(position) @ query_vector).astype(np.float32)
+        bm25 = bm25_scores(text, page.sentences)
+        # Trained, the calibration decides whether the page answers (it knows the page's language
+        # may not be the question's); the extraction's own no-answer cut-off is for the untrained case.
+        params = replace(self.params, no_answer=-1.0) if self.calibration.weights else self.params
+        picked = select(cosines, bm25, [len(s.strip()) for s in page.sentences], params) if page.sentences else []
+        if len(picked) > MAX_SENTENCES:
+            combined = combined_scores(cosines, bm25, self.params)
+            picked = sorted(sorted(picked, key=lambda i: -float(combined[i]))[:MAX_SENTENCES])
+        second = best[ranked[1]] if len(ranked) > 1 else best[ranked[0]] - 1.0
+        features = np.array([
+            float(cosines.max()) if cosines.size else 0.0,
+            best[ranked[0]],
+            best[ranked[0]] - second,
+            float(page.language != language),
+        ])
+        return Candidate(ranked[0], position, picked, features)
+
+    def answer(self, text: str, query_vector: np.ndarray, language: str, region: str | None) -> PageAnswer | None:
+        """The answering sentences of the best page of ``region``, or ``None`` if no page answers."""
+        if not region or not text.strip():
+            return None
+        loaded = self.region_pages(region)
+        if loaded is None:
+            return None
+        found = self.candidate(loaded, text, query_vector, language)
+        if found is None or not found.picked:
+            return None
+        confidence = self.calibration.predict(found.features)
+        if confidence < self.calibration.threshold:
+            return None
+        page = loaded.pages[found.position]
+        return PageAnswer(page, [page.sentences[i] for i in found.picked], confidence)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    group: int  # the best page group (a page and its translations)
+    position: int  # the version shown, in RegionPages.pages
+    picked: list[int]  # sentence indices extracted from it (empty: the page does not answer)
+    features: np.ndarray  # FEATURES, for the calibration
+
+
+FEATURES = ("best_cosine", "page_score", "page_margin", "other_language")
+
+
+@dataclass
+class PageCalibration:
+    """Probability that the top page answers the question, fitted by ``lotse bench omos-train``.
+
+    Positives: OMoS-QA train questions whose page came first and has answer sentences. Negatives:
+    the other train questions (wrong page, or a page that does not answer) and the off-topic
+    examples of ``knowledge/offtopic_examples.yml`` asked against the same districts, so that
+    "tell me a joke" is refused even where a district's pages are many.
+    Without the file (before training) the extraction rule alone decides, as in the bench.
+    """
+
+    mean: list[float]
+    scale: list[float]
+    weights: list[float]  # per standardised feature, then the intercept
+    threshold: float = 0.5
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def predict(self, features: np.ndarray) -> float:
+        if not self.weights:
+            return float(features[0])  # untrained: the best cosine, which the extraction rule thresholds
+        from knowledge.calibration import sigmoid
+
+        x = (features - np.asarray(self.mean)) / np.asarray(self.scale)
+        w = np.asarray(self.weights)
+        return sigmoid(float(x @ w[:-1] + w[-1]))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> PageCalibration:
+        path = path or CALIBRATION_FILE
+        if not path.exists():
+            return cls([], [], [], threshold=0.0)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["mean"], data["scale"], data["weights"], data.get("threshold", 0.5), data.get("meta", {}))
+
+    def save(self, path: Path | None = None) -> None:
+        payload = {"features": list(FEATURES), **asdict(self)}
+        (path or CALIBRATION_FILE).write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
