@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from server.core.config import get_settings
 
@@ -15,6 +16,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "alembic"
 # The largest id or sequence number a column holds (INTEGER on PostgreSQL). The API refuses bigger numbers
 # up front: PostgreSQL would compare them fine, but SQLite's driver overflows on them with a 500.
 MAX_INTEGER = 2**31 - 1
+MIGRATION_LOCK = 0x4C6F74736531  # PostgreSQL advisory lock key held while migrating ("Lotse1")
 
 
 def normalize_url(url: str) -> str:
@@ -68,4 +70,22 @@ def upgrade_database(url: str | None = None) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["database_url"] = url
-    command.upgrade(cfg, "head")
+    if not url.startswith("postgresql"):
+        command.upgrade(cfg, "head")
+        return
+    # Several hub instances may start at once against one PostgreSQL: the first migrates, the
+    # others wait on this lock and then find the schema up to date.
+    from sqlalchemy import text
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            lock.commit()
+            try:
+                command.upgrade(cfg, "head")
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                lock.commit()
+    finally:
+        engine.dispose()

@@ -6,7 +6,9 @@ browser histories, and a session id is a lasting key to the conversation), so th
 it encrypted: an HMAC-SHA256 key stream over a random nonce, then an HMAC tag over everything
 (encrypt-then-MAC). The token is valid for ten minutes and only once; spent nonces are kept in
 memory until they expire, which is enough for one hub process (the kiosk forgets the session
-anyway as soon as the phone has it).
+anyway as soon as the phone has it). With several hub instances (``LOTSE_REDIS_URL``) the spent
+nonces live in Redis instead (:class:`RedisSpentTokens`), so a token shown by the kiosk on hub A
+is redeemed on hub B, and only once in the whole deployment.
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from server.core.secrets import secret_key
 
+if TYPE_CHECKING:
+    import redis
+
+log = logging.getLogger(__name__)
 TTL_SECONDS = 600
 _NONCE, _EXPIRY, _SESSION, _TAG = 12, 4, 16, 16
 
@@ -112,3 +120,53 @@ class SpentTokens:
         opened = open_token(token)
         with self._lock:
             return opened.nonce in self._spent
+
+
+class RedisSpentTokens(SpentTokens):
+    """Spent nonces shared by all hub instances, each kept in Redis until its token would expire.
+
+    If Redis cannot be reached a token is refused rather than risk a second use: the newcomer
+    still has the kiosk in front of them and can ask for a new code.
+    """
+
+    PREFIX = "lotse:handover:"
+
+    def __init__(self, client: redis.Redis) -> None:
+        super().__init__()
+        self._redis = client
+
+    def _key(self, nonce: bytes) -> str:
+        return self.PREFIX + nonce.hex()
+
+    def redeem(self, token: str, now: float | None = None) -> str:
+        from redis.exceptions import RedisError
+
+        opened = open_token(token, now if now is not None else time.time())
+        try:
+            first = self._redis.set(self._key(opened.nonce), b"1", nx=True, exat=max(opened.expires_at, 1))
+        except RedisError as exc:
+            raise InvalidToken(f"register unavailable ({type(exc).__name__})") from None
+        if not first:
+            raise InvalidToken("already used")
+        return opened.session_id
+
+    def revoke(self, token: str) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            opened = open_token(token)
+        except InvalidToken:
+            return
+        try:
+            self._redis.set(self._key(opened.nonce), b"1", exat=opened.expires_at)
+        except RedisError as exc:  # the kiosk has wiped its screen; the token still expires on its own
+            log.warning("could not revoke a continue token: %s", type(exc).__name__)
+
+    def is_spent(self, token: str) -> bool:
+        from redis.exceptions import RedisError
+
+        opened = open_token(token)
+        try:
+            return bool(self._redis.exists(self._key(opened.nonce)))
+        except RedisError:
+            return False  # the kiosk keeps showing the code and asks again
