@@ -88,3 +88,39 @@ def running_stack(db_path: Path, extra_env: dict[str, str] | None = None,
             process.wait(timeout=60)
 
 
+
+
+# ---- one part at a time (tests/e2e/test_faults.py): `lotse serve` restarts a part that died.
+
+PARTS = ("hub", "rasa", "actions")
+
+
+def part_pid(stack: Stack, part: str) -> int:
+    """The process id of one part, from the pid file the supervisor writes into its run directory."""
+    from lotse.paths import VAR
+
+    return int((VAR / "run" / str(stack.ports[0]) / f"{part}.pid").read_text(encoding="ascii"))
+
+
+def kill_part(stack: Stack, part: str) -> int:
+    """SIGKILL one part with its worker processes (a crash, not a shutdown); returns the dead pid."""
+    pid = part_pid(stack, part)
+    os.killpg(pid, signal.SIGKILL)
+    port = stack.ports[PARTS.index(part)]
+    deadline = time.monotonic() + 10
+    while port_open(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return pid
+
+
+def wait_part_back(stack: Stack, part: str, old_pid: int, timeout: float = 300) -> float:
+    """Seconds until the supervisor has started ``part`` again and ``/health`` reports everything up."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        try:
+            if part_pid(stack, part) != old_pid and stack.http.get("/health", timeout=5).status_code == 200:
+                return time.monotonic() - began
+        except (httpx.HTTPError, OSError, ValueError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{part} did not come back within {timeout:.0f} s")
