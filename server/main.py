@@ -21,11 +21,16 @@ from server.console.routes import install as install_console
 from server.core.config import Settings, get_settings
 from server.core.db import upgrade_database
 from server.core.limits import RequestLimits
-from server.core.ratelimit import RateLimiter
+from server.core.outage import install as install_outage
+from server.core.ratelimit import RateLimiter, RedisRateLimiter
 from server.services.conversation import ConversationService
 from server.services.dialogue import RasaClient
 from server.services.events import EventBus
+from server.services.handover import RedisSpentTokens
 from server.services.privacy import purge_periodically
+from server.services.relay import RedisRelay, shared_state
+from server.services.stats import record_exchange
+from server.services.unanswered import record as record_unanswered
 from server.web import pages
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -87,11 +92,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upgrade_database(settings.database_url)
         bus.bind_loop(asyncio.get_running_loop())
+        relay = RedisRelay(settings.redis_url, bus) if settings.redis_url else None
+        if relay is not None:  # several instances: pushes cross over Redis (never blocks start-up)
+            bus.relay = relay
+            relay.start()
         # Retention limits are enforced by the hub itself, so no deployment forgets a cron job.
         purge = (asyncio.create_task(purge_periodically(settings), name="lotse-retention")
                  if settings.purge_interval_minutes else None)
         async with telegram():
             yield
+        if relay is not None:
+            bus.relay = None
+            await relay.stop()
         if purge is not None:
             purge.cancel()
         dialogue.close()
@@ -105,9 +117,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLimits)  # 413 for oversized bodies before anything reads them; NUL in URLs
     app.add_middleware(SecurityHeaders)
     app.state.settings = settings
-    app.state.session_limiter = RateLimiter(settings.rate_limit_session_per_minute)
-    app.state.address_limiter = RateLimiter(settings.rate_limit_address_per_minute)
+    if settings.redis_url:  # several instances: tokens and limits shared through Redis
+        shared = shared_state(settings.redis_url)
+        app.state.session_limiter = RedisRateLimiter(settings.rate_limit_session_per_minute, shared, "session")
+        app.state.address_limiter = RedisRateLimiter(settings.rate_limit_address_per_minute, shared, "address")
+        app.state.spent_tokens = RedisSpentTokens(shared)
+    else:
+        app.state.session_limiter = RateLimiter(settings.rate_limit_session_per_minute)
+        app.state.address_limiter = RateLimiter(settings.rate_limit_address_per_minute)
     app.state.conversations = ConversationService(settings, dialogue, bus)
+    app.state.conversations.observers.append(record_exchange)  # the coordination report's tallies
+    app.state.conversations.observers.append(record_unanswered)  # questions without a confident answer
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -117,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             e.pop("ctx", None)
         return JSONResponse(status_code=422, content={"detail": _describe(errors), "errors": errors})
 
+    install_outage(app)  # database down: 503 with a polite, localized text
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(health.router)

@@ -29,12 +29,14 @@ def users_add(args: argparse.Namespace) -> int:
     upgrade_database(url)
     with get_sessionmaker(url)() as db:
         try:
-            user = add_user(db, args.name, password, args.role, args.team, args.display_name)
+            user = add_user(db, args.name, password, args.role, args.team, args.display_name,
+                            district=args.district)
         except UserError as exc:
             print(f"lotse users add: {exc}", file=sys.stderr)
             return 2
     teams = ", ".join(user.teams) if user.teams else "all teams"
-    print(f"added {user.username} ({user.role}; {teams})")
+    district = f"; district {user.district}" if user.district else ""
+    print(f"added {user.username} ({user.role}; {teams}{district})")
     return 0
 
 
@@ -50,18 +52,21 @@ def users_list(args: argparse.Namespace) -> int:
     with get_sessionmaker(url)() as db:
         for user in db.scalars(select(User).order_by(User.username)):
             teams = ",".join(user.teams) if user.teams else "*"
-            print(f"{user.username}\t{user.role}\t{teams}\t{'active' if user.active else 'disabled'}")
+            print(f"{user.username}\t{user.role}\t{teams}\t{'active' if user.active else 'disabled'}"
+                  f"\t{user.district or '*'}")
     return 0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     users = sub.add_parser("users", help="staff accounts for the console and the case API")
     users_sub = users.add_subparsers(dest="users_command", required=True)
-    add = users_sub.add_parser("add", help="add a case manager, editor or admin")
+    add = users_sub.add_parser("add", help="add a case manager, editor, coordinator or admin")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["case_manager", "editor", "admin"])
+    add.add_argument("--role", required=True, choices=["case_manager", "editor", "coordinator", "admin"])
     add.add_argument("--team", action="append", default=[],
                      help="team id from config/routing (repeatable; none: every team)")
+    add.add_argument("--district", default=None,
+                     help="region id from knowledge/regions whose cases this account sees (none: every district)")
     add.add_argument("--display-name", default=None, help="name shown to newcomers (default: NAME)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(func=users_add)

@@ -51,9 +51,10 @@ _bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth
 
 
 def get_current_user(
-    db: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    db: SessionDep, settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
-    user = user_for_token(db, credentials.credentials) if credentials else None
+    user = user_for_token(db, credentials.credentials, settings.staff_idle_minutes) if credentials else None
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "Log in first (POST /api/v1/auth/login) and send the token "

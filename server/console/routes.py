@@ -23,7 +23,7 @@ from server.services import audit
 from server.services.cases import TOPIC_LABELS, CaseError, CaseService, current_translator
 from server.services.notify import team_channel
 from server.services.routing import all_teams, routing_for
-from server.services.users import authenticate, issue_token, revoke_token, user_for_token
+from server.services.users import authenticate, in_district, issue_token, revoke_token, user_for_token
 
 COOKIE = "lotse_console"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -68,13 +68,22 @@ def install(app: FastAPI) -> None:
             return RedirectResponse(exc.home, status_code=status.HTTP_303_SEE_OTHER)
         return Response("Not allowed for your role", status_code=status.HTTP_403_FORBIDDEN)
 
+    from server.console.reports import router as reports_router
+
+    app.include_router(reports_router)  # /console/reports, /console/challenges (coordination)
+    from server.console.content import router as content_router
+
+    app.include_router(content_router)  # /console/content: editing with four-eyes review (editors)
+    from server.console.unanswered import router as unanswered_router
+
+    app.include_router(unanswered_router)  # /console/unanswered: open questions, grouped (editors)
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 
 
 def logged_in_user(request: Request, db: SessionDep) -> User:
     token = request.cookies.get(COOKIE)
-    user = user_for_token(db, token) if token else None
+    user = user_for_token(db, token, request.app.state.settings.staff_idle_minutes) if token else None
     if user is None:
         raise LoginRequired
     return user
@@ -244,12 +253,14 @@ def note(request: Request, case_id: int, db: SessionDep, cases: CasesDep, user: 
 @router.post("/cases/{case_id}/close")
 def close(request: Request, case_id: int, db: SessionDep, cases: CasesDep, user: ConsoleUser,
           outcome: Annotated[str, Form()] = "answered", hand_back: Annotated[str, Form()] = "0",
-          csrf: Annotated[str | None, Form()] = None) -> RedirectResponse:
+          csrf: Annotated[str | None, Form()] = None,
+          challenges: Annotated[list[str] | None, Form(max_length=64)] = None) -> RedirectResponse:
     check_csrf(request, csrf)
     case = _case(db, cases, user, case_id)
     back = hand_back == "1"
     try:
-        cases.close(db, case, user, "handed_back" if back and outcome == "answered" else outcome, hand_back=back)
+        cases.close(db, case, user, "handed_back" if back and outcome == "answered" else outcome, hand_back=back,
+                    challenges=(challenges or [])[:20])
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     audit.record(db, user, "close", case, via="console")
@@ -263,8 +274,9 @@ def audit_page(request: Request, db: SessionDep, cases: CasesDep, user: ConsoleU
     if user.role != "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Nur Admins sehen das Protokoll.")
     wanted = int(case_id) if case_id and case_id.isdigit() else None
-    return page(request, "audit.html", user, db, cases, entries=[audit.entry_dict(e) for e in
-                                                                  audit.entries(db, 500, wanted)], case_id=wanted)
+    found = audit.entries(db, 500, wanted, district=user.district)
+    return page(request, "audit.html", user, db, cases, entries=[audit.entry_dict(e) for e in found],
+                case_id=wanted)
 
 
 @router.get("/events")
@@ -285,6 +297,8 @@ async def events(request: Request, cases: CasesDep, user: ConsoleUser) -> Stream
                     yield ": keep-alive\n\n"
                 for task in done:
                     event = task.result()
+                    if not in_district(user, event.get("region")):
+                        continue  # the same team name in another district
                     yield f"event: {event.get('type', 'message')}\ndata: {json.dumps(event)}\n\n"
         finally:
             for key, queue in queues:

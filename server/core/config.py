@@ -19,11 +19,14 @@ from lotse.languages import LANGUAGES
 from lotse.paths import VAR
 
 # An origin as browsers send it: scheme, host (name, IPv4 or [IPv6]) and an optional port; nothing else.
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
 _ORIGIN = re.compile(r"^https?://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:\d{1,5})?/?$")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LOTSE_", env_file=".env", extra="ignore")
+    # An empty variable counts as unset: a compose file passes `LOTSE_X: ${LOTSE_X:-}` for every
+    # optional setting, and "" must not become a value (an empty webhook URL, an empty region).
+    model_config = SettingsConfigDict(env_prefix="LOTSE_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     database_url: str = Field(
         default=f"sqlite:///{VAR / 'lotse.db'}",
@@ -91,6 +94,31 @@ class Settings(BaseSettings):
     kiosk_idle_seconds: int = Field(default=120, ge=10, le=3600, description="kiosk: idle time before the warning")
     kiosk_warn_seconds: int = Field(default=30, ge=5, le=600, description="kiosk: countdown before the screen is wiped")
 
+    # Several hub instances behind a load balancer (README: "Running several instances").
+    redis_url: str | None = Field(
+        default=None, description="redis://host:port/db shared by all hub instances: pushes a message stored on "
+        "one instance to streams open on the others, shares continue tokens and rate limits, and is Rasa's lock "
+        "store under lotse serve; unset: a single instance, everything in-process",
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            scheme = value.split(":")[0]
+            raise ValueError(f"LOTSE_REDIS_URL must start with redis://, rediss:// or unix:// (got {scheme!r})")
+        return value or None
+
+    # Staff logins and districts (multi-tenancy).
+    staff_idle_minutes: float = Field(
+        default=30, ge=0, le=24 * 60,
+        description="a staff login unused for this long is refused and must log in again (0: only LOTSE_TOKEN_HOURS)",
+    )
+    tenant_hosts: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, description="comma-separated host=region pairs (kleve.lotse.example=kreis-kleve): "
+        "new chats opened through that host name belong to that district unless they name a region themselves",
+    )
+
     @field_validator("widget_origins", mode="before")
     @classmethod
     def _origins(cls, value: object) -> tuple[str, ...]:
@@ -106,6 +134,34 @@ class Settings(BaseSettings):
                 )
             origins.append(item.rstrip("/").lower())
         return tuple(origins)
+
+    @field_validator("tenant_hosts", mode="before")
+    @classmethod
+    def _tenant_hosts(cls, value: object) -> dict[str, str]:
+        if isinstance(value, dict):
+            pairs = [(str(k), str(v)) for k, v in value.items()]
+        else:
+            pairs = []
+            for item in (i.strip() for i in str(value or "").split(",")):
+                if not item:
+                    continue
+                host, sep, region = item.partition("=")
+                if not sep:
+                    raise ValueError(
+                        f"LOTSE_TENANT_HOSTS: {item!r} is not host=region, e.g. kleve.lotse.example=kreis-kleve")
+                pairs.append((host, region))
+        from knowledge import knowledge_dir
+
+        known = {p.stem for p in (knowledge_dir() / "regions").glob("*.yml")}
+        hosts = {}
+        for host, region in ((h.strip().lower().rstrip("."), r.strip()) for h, r in pairs):
+            if not _HOST.match(host):
+                raise ValueError(f"LOTSE_TENANT_HOSTS: {host!r} is not a host name (no scheme, port or path)")
+            if region not in known:
+                raise ValueError(
+                    f"LOTSE_TENANT_HOSTS: unknown region {region!r} for {host}; known: {', '.join(sorted(known))}")
+            hosts[host] = region
+        return hosts
 
     @field_validator("database_url")
     @classmethod
@@ -157,6 +213,13 @@ class Settings(BaseSettings):
     def tracker_store_url(self) -> str:
         """Where Rasa keeps its copy of the conversations (see lotse/supervisor.py)."""
         return self.rasa_tracker_url or f"sqlite:///{VAR / 'run' / str(self.hub_port) / 'rasa-tracker.db'}"
+
+    def region_for_host(self, host: str | None) -> str | None:
+        """The district a request's Host header belongs to (LOTSE_TENANT_HOSTS), port ignored."""
+        if not host or not self.tenant_hosts:
+            return None
+        name = host.strip().lower().rsplit(":", 1)[0] if not host.startswith("[") else host.lower()
+        return self.tenant_hosts.get(name.rstrip("."))
 
     def sqlite_path(self) -> Path | None:
         if self.database_url.startswith("sqlite:///"):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import AuditEntry, Case, User
+from server.models import AuditEntry, Case, ChatSession, User
 from server.services.cases import aware
 
 ACTIONS = ("read", "claim", "reply", "note", "close", "export", "erase")
@@ -35,8 +35,16 @@ def record(db: Session, user: User | None, action: str, case: Case | None = None
 
 
 def entries(db: Session, limit: int = 200, case_id: int | None = None,
-            username: str | None = None) -> Sequence[AuditEntry]:
+            username: str | None = None, district: str | None = None) -> Sequence[AuditEntry]:
+    """The newest entries; with ``district``, only those on conversations of that district.
+
+    (An entry on a conversation since erased has no district left and is shown to admins
+    without a district only.)
+    """
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if district is not None:
+        query = query.join(ChatSession, ChatSession.id == AuditEntry.session_id).where(
+            ChatSession.region == district)
     if case_id is not None:
         query = query.where(AuditEntry.case_id == case_id)
     if username:

@@ -21,12 +21,13 @@ from knowledge.model import load_knowledge
 from lotse.i18n import t
 from server.core.config import Settings
 from server.models import Case, CaseNote, ChatSession, Message, User, utcnow
+from server.services import stats
 from server.services.dialogue import DialogueUnavailable
 from server.services.notify import Notifier
 from server.services.render import OutMessage
 from server.services.routing import RoutingTable, routing_for
 from server.services.transcript import Transcript, translation_of
-from server.services.users import can_see_team
+from server.services.users import can_see_team, in_district
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,17 @@ def office_name(region: str | None) -> str:
     regions = load_knowledge().regions
     found = regions.get(region or "") or regions.get("nrw")
     return found.welcome_center.name if found and found.welcome_center else "Welcome Center"
+
+
+def region_of_town(town: str | None) -> str | None:
+    """The region whose municipalities include ``town`` (official spelling, as the form stores it)."""
+    if not town:
+        return None
+    folded = town.casefold()
+    for region_id, region in sorted(load_knowledge().regions.items()):
+        if any(m.casefold() == folded for m in region.municipalities):
+            return region_id
+    return None
 
 
 def _bot_meta(message: Message) -> dict[str, Any]:
@@ -157,6 +169,10 @@ class CaseService:
                now: datetime | None = None) -> tuple[Case, list[OutMessage]]:
         """Create and route the case; return it and what the newcomer is told (not yet stored)."""
         existing = self.open_case(db, chat)
+        if existing is None and chat.region is None:
+            # A chat opened without a district (NRW-wide widget, Telegram) joins the district of
+            # the town the newcomer named, so that district's staff and routing table take it.
+            chat.region = region_of_town(details.get("town"))
         routing = self.routing(chat)
         if existing is not None:
             return existing, [OutMessage(t("handoff_created", language, team=routing.teams[existing.team].name),
@@ -181,6 +197,7 @@ class CaseService:
         chat.mode = "waiting"
         chat.rasa_paused = True
         db.flush()
+        stats.record_handoff(db, case)  # the report's tally, committed with the case
         team_name = routing.teams[team].name
         out = [OutMessage(t("handoff_created", language, team=team_name), language,
                           meta={"key": "handoff_created", "case_id": case.id})]
@@ -196,7 +213,7 @@ class CaseService:
         routing = routing_for(case.region or self.settings.welcome_center_region)
         team = routing.teams.get(case.team)
         self.notifier.new_case(case.id, case.team, team.name if team else case.team,
-                               team.email if team else None, case.language, case.urgency)
+                               team.email if team else None, case.language, case.urgency, case.region)
 
     def on_user_message(self, db: Session, chat: ChatSession, message: Message) -> None:
         """A newcomer wrote while a person has the conversation: translate it and tell the console."""
@@ -212,7 +229,8 @@ class CaseService:
     def notify_message(self, db: Session, chat: ChatSession, message: Message) -> None:
         case = self.open_case(db, chat)
         if case is not None:
-            self.notifier.console(case.team, {"type": "case_message", "case_id": case.id, "seq": message.seq})
+            self.notifier.console(case.team, {"type": "case_message", "case_id": case.id, "seq": message.seq,
+                                              "region": case.region})
 
     # -- the console's side -------------------------------------------------------------------
 
@@ -225,6 +243,8 @@ class CaseService:
         for column, value in ((Case.team, team), (Case.language, language), (Case.urgency, urgency)):
             if value:
                 stmt = stmt.where(column == value)
+        if user.district is not None:
+            stmt = stmt.where(Case.region == user.district)
         cases = [c for c in db.scalars(stmt) if can_see_team(user, c.team)]
         if older_than_minutes is not None:
             now = utcnow()
@@ -236,8 +256,8 @@ class CaseService:
 
     def get(self, db: Session, user: User, case_id: int) -> Case:
         case = db.get(Case, case_id)
-        if case is None or not can_see_team(user, case.team):
-            # Not "forbidden": a case of another team does not exist for this user.
+        if case is None or not can_see_team(user, case.team) or not in_district(user, case.region):
+            # Not "forbidden": a case of another team or district does not exist for this user.
             raise CaseError(case_id)
         return case
 
@@ -280,8 +300,9 @@ class CaseService:
     def _locked(self, db: Session, case: Case) -> Iterator[ChatSession]:
         """The newcomer's conversation, fresh and locked: messages are numbered one at a time."""
         with self.lock(case.session_id):
+            # FOR UPDATE: on PostgreSQL other hub instances wait too (SQLite renders no lock clause).
+            db.refresh(case.session, with_for_update=True)
             db.refresh(case)
-            db.refresh(case.session)
             yield case.session
 
     def claim(self, db: Session, case: Case, user: User) -> list[Message]:
@@ -323,7 +344,9 @@ class CaseService:
         elif newcomer_language != staff_language:
             payload["untranslated"] = True
         message = self.transcript.append(db, chat, "agent", text, staff_language, payload)
-        case.first_reply_at = case.first_reply_at or utcnow()
+        if case.first_reply_at is None:
+            case.first_reply_at = utcnow()
+            stats.record_first_reply(db, case)
         db.commit()
         self.transcript.publish(chat, message)
         return message
@@ -334,21 +357,29 @@ class CaseService:
         db.commit()
         return note
 
-    def close(self, db: Session, case: Case, user: User, outcome: str, hand_back: bool = False) -> Case:
-        """Close the case and give the conversation back to the bot."""
+    def close(self, db: Session, case: Case, user: User, outcome: str, hand_back: bool = False,
+              challenges: Sequence[str] = ()) -> Case:
+        """Close the case and give the conversation back to the bot.
+
+        ``challenges``: systematic challenges (tags of config/challenges) the case manager saw;
+        counted for the steering group without any link to the case.
+        """
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
+        tags = stats.valid_challenges(case.region, list(challenges))
         with self._locked(db, case) as chat:
             if case.status == "closed":
                 return case
-            self._close(db, case, chat, outcome, hand_back)
+            self._close(db, case, chat, outcome, hand_back, tags)
             self.resume_dialogue(db, chat)
         return case
 
-    def _close(self, db: Session, case: Case, chat: ChatSession, outcome: str, hand_back: bool) -> None:
+    def _close(self, db: Session, case: Case, chat: ChatSession, outcome: str, hand_back: bool,
+               challenges: Sequence[str] = ()) -> None:
         case.status = "closed"
         case.outcome = outcome
         case.closed_at = utcnow()
+        stats.record_closed(db, case, list(challenges))
         chat.mode = "bot"
         language = chat.language or case.language
         key = "handoff_returned" if hand_back else "handoff_closed"

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import zlib
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,13 +27,13 @@ from server.services.cases import CaseService, office_name
 from server.services.contact import contact_line
 from server.services.dialogue import DialogueUnavailable, RasaClient
 from server.services.events import EventBus
+from server.services.locks import SessionLocks
 from server.services.notify import Notifier
 from server.services.privacy import notice as privacy_notice
 from server.services.render import OutMessage, render
 from server.services.transcript import Transcript
 
 CHANNELS = ("web", "telegram", "kiosk", "api")
-LOCK_STRIPES = 64
 # Commands people know from messengers, mapped onto Rasa intents.
 COMMAND_ALIASES = {"start": "greet", "language": "choose_language", "human": "request_human", "help": "help"}
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.DOTALL)
@@ -91,13 +90,12 @@ class ConversationService:
         self.bus = bus
         self.transcript = Transcript(bus)
         self.cases = CaseService(settings, self.transcript, Notifier(settings, bus), self, self._lock)
-        # A fixed set of striped locks: messages of one session are handled in order, and memory
-        # stays bounded however many sessions a long-running hub sees.
-        self._locks = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        # Messages of one session are handled in order; other sessions never wait for it (server/services/locks.py).
+        self._locks = SessionLocks()
         self.observers: list[ExchangeObserver] = []
 
-    def _lock(self, session_id: str) -> threading.Lock:
-        return self._locks[zlib.crc32(session_id.encode()) % LOCK_STRIPES]
+    def _lock(self, session_id: str) -> AbstractContextManager[None]:
+        return self._locks(session_id)
 
     def create_session(
         self, db: Session, channel: str, language: str | None = None, region: str | None = None,
@@ -149,6 +147,7 @@ class ConversationService:
     def handle_user_message(self, db: Session, session_id: str, text: str) -> Reply:
         with self._lock(session_id):
             chat = self.get_session(db, session_id)
+            lock_row(db, chat)
             rasa_text, is_payload = normalise_payload(text)
             if not is_payload:
                 chat.language = conversation_language(text, chat.language, self.settings.default_language)
@@ -172,6 +171,7 @@ class ConversationService:
                     chat.id, rasa_text,
                     {"language": language, "region": chat.region, "channel": chat.channel},
                 )
+                lock_row(db, chat)  # another instance may have added messages meanwhile
                 rendered = render(bot_messages, language, self.render_args(chat))
                 chat.language = rendered.language
                 outgoing = rendered.messages
@@ -184,6 +184,7 @@ class ConversationService:
                     outgoing = [privacy_notice(chat.language or language, self.render_args(chat)), *outgoing]
                     chat.privacy_notice_shown = True
             except DialogueUnavailable:
+                lock_row(db, chat)
                 outgoing = [OutMessage(
                     text=_service_unavailable(language, self.contact(chat)), language=language,
                     meta={"fallback": "dialogue_unavailable"},
@@ -208,6 +209,19 @@ class ConversationService:
         chat.language = language
         db.commit()
         return chat
+
+
+def lock_row(db: Session, chat: ChatSession) -> None:
+    """On PostgreSQL: read the conversation fresh and hold its row until the next commit.
+
+    The in-process session locks order the threads of one hub. Several hub instances share only
+    the database, so whoever numbers messages (``last_seq``) also takes the row lock: a second
+    instance storing into the same conversation waits for the commit and then counts on from
+    there, instead of colliding on ``seq``. SQLite serves a single instance: nothing to do.
+    Call it only before changing ``chat`` (a refresh drops unsaved changes).
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.refresh(chat, with_for_update=True)
 
 
 def _service_unavailable(language: str, contact: str) -> str:

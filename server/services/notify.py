@@ -32,9 +32,10 @@ class Notifier:
         self.bus.publish(SessionRef(team_channel(team), "console"), event)
 
     def new_case(self, case_id: int, team: str, team_name: str, team_email: str | None,
-                 language: str, urgency: str) -> None:
+                 language: str, urgency: str, region: str | None = None) -> None:
+        # The region lets a console of another district with a team of the same name skip it.
         self.console(team, {"type": "case_created", "case_id": case_id, "team": team,
-                            "language": language, "urgency": urgency})
+                            "language": language, "urgency": urgency, "region": region})
         if team_email and self.settings.smtp_host:
             threading.Thread(
                 target=self._mail, args=(case_id, team_name, team_email, language, urgency), daemon=True

@@ -23,7 +23,9 @@ from server.models import Case, ChatSession, utcnow
 from server.services.cases import aware
 from server.services.erasure import erase_pending_trackers, erase_session
 from server.services.render import OutMessage
+from server.services.stats import record_closed
 from server.services.transcript import message_dict
+from server.services.unanswered import export_rows as unanswered_export
 
 log = logging.getLogger(__name__)
 NOTICE_KEY = "privacy_notice"
@@ -69,6 +71,7 @@ def purge(db: Session, settings: Settings, now: datetime | None = None) -> Purge
         chat.mode = "bot"
         for case in db.scalars(select(Case).where(Case.session_id == chat.id, Case.status == "open")).all():
             case.status, case.outcome, case.closed_at = "closed", "no_response", now
+            record_closed(db, case)  # the monthly report counts it (no link to the case is kept)
             report.closed_cases += 1
         report.closed_sessions += 1
     db.commit()
@@ -123,4 +126,6 @@ def export(db: Session, session_id: str) -> dict[str, Any] | None:
             "first_reply_at": _time(c.first_reply_at), "closed_at": _time(c.closed_at), "outcome": c.outcome,
             "notes": [{"text": n.text, "time": _time(n.created_at)} for n in c.notes],
         } for c in cases],
+        # Questions kept for the editors because Lotse had no confident answer (server.services.unanswered).
+        "unanswered_questions": unanswered_export(db, session_id),
     }

@@ -16,6 +16,7 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD = 8
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
+TOUCH_INTERVAL = timedelta(minutes=1)  # how stale last_used_at may get before a use writes it
 
 
 class UserError(ValueError):
@@ -23,17 +24,19 @@ class UserError(ValueError):
 
 
 def add_user(db: Session, username: str, password: str, role: str, teams: list[str] | None = None,
-             display_name: str | None = None) -> User:
+             display_name: str | None = None, district: str | None = None) -> User:
     if not USERNAME.match(username):
         raise UserError("the user name may contain letters, digits and _ . @ - (2 to 64 characters)")
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD:
         raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    if district is not None and district not in known_districts():
+        raise UserError(f"unknown district {district!r}; known: {', '.join(known_districts())}")
     if db.scalar(select(User).where(User.username == username)) is not None:
         raise UserError(f"a user {username!r} exists already")
     user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
-                role=role, teams=sorted(set(teams or [])))
+                role=role, teams=sorted(set(teams or [])), district=district)
     db.add(user)
     db.commit()
     return user
@@ -65,26 +68,59 @@ def authenticate(db: Session, username: str, password: str, now: datetime | None
 
 def issue_token(db: Session, user: User, hours: float) -> str:
     token = new_token()
-    db.add(AuthToken(token_hash=token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(hours=hours)))
+    now = utcnow()
+    db.add(AuthToken(token_hash=token_hash(token), user_id=user.id, expires_at=now + timedelta(hours=hours),
+                     last_used_at=now))
     db.commit()
     return token
 
 
-def user_for_token(db: Session, token: str) -> User | None:
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def user_for_token(db: Session, token: str, idle_minutes: float = 0) -> User | None:
+    """The user of a login that has neither expired nor lain unused for ``idle_minutes`` (0: no idle limit).
+
+    A forgotten console on a shared office PC should not stay logged in all day, so every use
+    marks the login; to spare the database a write per request, at most once a minute.
+    """
     row = db.get(AuthToken, token_hash(token))
     if row is None:
         return None
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    if expires <= utcnow():
+    now = utcnow()
+    last_used = _aware(row.last_used_at or row.created_at)
+    idle_expired = idle_minutes > 0 and now - last_used > timedelta(minutes=idle_minutes)
+    if _aware(row.expires_at) <= now or idle_expired:
         db.delete(row)
         db.commit()
         return None
+    if now - last_used >= TOUCH_INTERVAL:
+        row.last_used_at = now
+        db.commit()
     return row.user if row.user.active else None
 
 
 def revoke_token(db: Session, token: str) -> None:
     db.execute(delete(AuthToken).where(AuthToken.token_hash == token_hash(token)))
     db.commit()
+
+
+def known_districts() -> list[str]:
+    """The region ids a staff account can belong to (those of knowledge/regions)."""
+    from knowledge.model import load_knowledge
+
+    return sorted(load_knowledge().regions)
+
+
+def in_district(user: User, region: str | None) -> bool:
+    """Whether ``user`` may see data (a case, a session, a report row) of ``region``.
+
+    One deployment serves several districts; staff of one never see another's newcomers. An
+    account without a district (state-level admins, single-district deployments) sees all;
+    one with a district sees only data of exactly that region, not unassigned (None) data.
+    """
+    return user.district is None or user.district == region
 
 
 def can_see_team(user: User, team: str) -> bool:

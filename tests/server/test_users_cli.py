@@ -30,7 +30,8 @@ def test_users_add_then_log_in(tmp_path: Path, settings: Settings) -> None:
         ok = client.post("/api/v1/auth/login", json={"username": "maria", "password": "a good long password"})
         assert ok.status_code == 200 and ok.json()["access_token"]
         me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {ok.json()['access_token']}"})
-        assert me.json() == {"username": "maria", "display_name": "maria", "role": "case_manager", "teams": ["kim"]}
+        assert me.json() == {"username": "maria", "display_name": "maria", "role": "case_manager", "teams": ["kim"],
+                             "district": None}
 
     again = lotse(db, "users", "add", "maria", "--role", "admin", "--password-stdin", stdin="another password\n")
     assert again.returncode == 2 and "exists already" in again.stderr
@@ -40,4 +41,4 @@ def test_users_add_then_log_in(tmp_path: Path, settings: Settings) -> None:
                  stdin="a good long password\n")
     assert team.returncode == 2 and "unknown team" in team.stderr and "Traceback" not in team.stderr
     listed = lotse(db, "users", "list")
-    assert listed.stdout.splitlines() == ["maria\tcase_manager\tkim\tactive"]
+    assert listed.stdout.splitlines() == ["maria\tcase_manager\tkim\tactive\t*"]

@@ -30,6 +30,7 @@ class MeOut(BaseModel):
     display_name: str
     role: str
     teams: list[str]
+    district: str | None = None  # None: every district
 
 
 @router.post("/login", response_model=TokenOut)
@@ -49,4 +50,5 @@ def logout(db: SessionDep, user: CurrentUser, authorization: Annotated[str, Head
 
 @router.get("/me", response_model=MeOut)
 def me(user: CurrentUser) -> MeOut:
-    return MeOut(username=user.username, display_name=user.display_name, role=user.role, teams=user.teams)
+    return MeOut(username=user.username, display_name=user.display_name, role=user.role, teams=user.teams,
+                 district=user.district)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from server.api.deps import CasesDep, CaseWorker, CurrentUser, SessionDep, SettingsDep
 from server.api.routes.sessions import clean_text
@@ -62,6 +62,9 @@ class TextIn(BaseModel):
 class CloseIn(BaseModel):
     outcome: Literal[OUTCOMES] = "answered"  # type: ignore[valid-type]
     hand_back: bool = False
+    # Systematic challenges seen in this case (ids of config/challenges/<region>.yml), counted for the
+    # coordination report without any link to the case.
+    challenges: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list, max_length=20)
 
 
 def case_out(case: Case) -> dict[str, Any]:
@@ -149,7 +152,10 @@ def close_case(
 ) -> dict[str, Any]:
     case = _case(db, cases, user, case_id)
     body = body or CloseIn()
-    cases.close(db, case, user, body.outcome, hand_back=body.hand_back)
+    try:
+        cases.close(db, case, user, body.outcome, hand_back=body.hand_back, challenges=body.challenges)
+    except ValueError as exc:  # a challenge tag not on the region's list
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     audit.record(db, user, "close", case)
     return case_out(case)
 
@@ -167,4 +173,4 @@ def audit_log(
     """Who read or changed which case (admins only; no message or note text is ever recorded)."""
     if user.role != "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Only admins read the audit log.")
-    return [audit.entry_dict(e) for e in audit.entries(db, limit, case_id, username)]
+    return [audit.entry_dict(e) for e in audit.entries(db, limit, case_id, username, user.district)]

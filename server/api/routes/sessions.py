@@ -52,11 +52,15 @@ def clean_text(text: str, limit: int) -> str:
 
 @router.post("", response_model=SessionCreated, status_code=status.HTTP_201_CREATED,
              dependencies=[Depends(limit_address)])
-def create_session(body: SessionCreate, db: SessionDep, conversations: ConversationsDep) -> SessionCreated:
+def create_session(body: SessionCreate, request: Request, db: SessionDep, conversations: ConversationsDep,
+                   settings: SettingsDep) -> SessionCreated:
     if body.region is not None and body.region not in load_knowledge().regions:
         known = ", ".join(sorted(load_knowledge().regions))
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"Unknown region. Known regions: {known}")
-    chat = conversations.create_session(db, body.channel, body.language, body.region)
+    # Several districts on one deployment: the host name the chat was opened on names the district
+    # (LOTSE_TENANT_HOSTS) unless the widget's data-region or ?region= named one itself.
+    region = body.region or settings.region_for_host(request.headers.get("host"))
+    chat = conversations.create_session(db, body.channel, body.language, region)
     return SessionCreated(session_id=chat.id, language=chat.language, region=chat.region)
 
 
@@ -130,9 +134,12 @@ async def stream_events(
     if last_event_id and last_event_id.isascii() and last_event_id.isdigit() and len(last_event_id) <= 10:
         after = max(after, min(int(last_event_id), MAX_INTEGER))  # anything else: a header we did not send
 
-    def backlog() -> list[dict[str, object]]:
+    def catch_up(since: int) -> list[dict[str, object]]:
         with get_sessionmaker(conversations.settings.database_url)() as db:
-            return [message_dict(m) for m in conversations.messages_after(db, session_id, after)]
+            return [message_dict(m) for m in conversations.messages_after(db, session_id, since)]
+
+    def backlog() -> list[dict[str, object]]:
+        return catch_up(after)
 
     try:
         queue = conversations.bus.subscribe(session_id)
@@ -153,7 +160,18 @@ async def stream_events(
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
-                seq = int(str(message["seq"]))
+                seq = int(str(message.get("seq") or 0))
+                if message.get("resync") or (seq > sent + 1 and conversations.bus.relay is not None):
+                    # Several hub instances: the link between them was down, or messages stored by two
+                    # instances crossed on the way here. The database has them all, in order.
+                    try:
+                        caught_up = await run_in_threadpool(catch_up, sent)
+                    except SessionNotFound:
+                        return  # erased meanwhile
+                    for item in caught_up:
+                        sent = int(str(item["seq"]))
+                        yield f"id: {sent}\nevent: message\ndata: {json.dumps(item, ensure_ascii=False)}\n\n"
+                    continue
                 if seq <= sent:
                     continue
                 sent = seq
