@@ -37,6 +37,7 @@ def _context() -> dict[str, Any]:
 @router.get("", response_class=HTMLResponse)
 def content_list(request: Request, db: SessionDep, user: EditorUser, topic: str = "", region: str = "",
                  missing: str = "", unreviewed: str = "", state: str = "") -> HTMLResponse:
+    region = region or (user.district or "")  # a district's editor starts with that district's entries
     rows = content.entry_rows(db, topic=topic or None, region=region or None, missing=missing or None,
                               unreviewed=unreviewed or None, state=state or None)
     kb = content.current_kb()

@@ -24,6 +24,7 @@ from server.api.deps import SessionDep
 from server.console.routes import check_csrf, page, staff_user
 from server.models import ContentRevision, User
 from server.services import unanswered
+from server.services.users import in_district
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _native(code: str | None) -> str:
 
 def _render(request: Request, db: SessionDep, user: User, *, error: list[str] | None = None,
             done: str | None = None) -> HTMLResponse:
-    found = unanswered.groups(db)
+    found = unanswered.groups(db, user.district)  # a district's editors see their district's questions only
     suggest = _suggester(request)
     if suggest is not None and found:
         try:
@@ -115,8 +116,8 @@ def unanswered_page(request: Request, db: SessionDep, user: EditorUser, done: st
     return _render(request, db, user, done=done)
 
 
-def _questions(db: SessionDep, ids: list[int] | None) -> list[Any]:
-    questions = unanswered.open_questions(db, ids or [])
+def _questions(db: SessionDep, ids: list[int] | None, user: User) -> list[Any]:
+    questions = [q for q in unanswered.open_questions(db, ids or []) if in_district(user, q.region)]
     if not questions:
         raise HTTPException(status.HTTP_409_CONFLICT, "Diese Gruppe ist schon erledigt. Bitte die Seite neu laden.")
     return questions
@@ -134,8 +135,8 @@ def new_entry(request: Request, db: SessionDep, user: EditorUser, question: Ques
     check_csrf(request, csrf)
     from server.services.content import ContentError, create_draft, draft_url
 
-    questions = _questions(db, question)
-    data = unanswered.new_entry_data(questions, topic, unanswered.utcnow())
+    questions = _questions(db, question, user)
+    data = unanswered.new_entry_data(questions, topic, unanswered.utcnow(), user.district)
     try:
         draft = create_draft(db, user, data, entry_id=None,
                              comment=f"Aus {len(questions)} offenen Fragen angelegt; Antworten und Quelle fehlen noch.")
@@ -153,7 +154,7 @@ def add_to_entry(request: Request, db: SessionDep, user: EditorUser,
     check_csrf(request, csrf)
     from server.services.content import ContentError, create_draft, draft_url, load_entry_data
 
-    questions = _questions(db, question)
+    questions = _questions(db, question, user)
     if not entry_id.strip():
         return _render(request, db, user, error=["Bitte einen Eintrag wählen."])
     # Built on the editor's own open draft of the entry if there is one: create_draft replaces it
@@ -179,5 +180,5 @@ def dismiss(request: Request, db: SessionDep, user: EditorUser, question: Questi
             csrf: Annotated[str | None, Form()] = None) -> RedirectResponse:
     """Not a content gap (a test, a typo, something Lotse will never cover): the group goes away."""
     check_csrf(request, csrf)
-    unanswered.resolve(db, _questions(db, question), user, "dismissed")
+    unanswered.resolve(db, _questions(db, question, user), user, "dismissed")
     return _back("dismissed")

@@ -177,6 +177,19 @@ def _require_editor(user: User) -> None:
         raise ContentError("Nur Redakteurinnen und Redakteure können Inhalte bearbeiten.")
 
 
+def may_edit_region(user: User, region: str | None) -> bool:
+    """Multi-tenancy: an editor of a district edits that district's overlay entries only; the state-wide
+    layer (and every district) is for editors without a district."""
+    return user.district is None or (region is not None and region == user.district)
+
+
+def _require_region(user: User, *regions: str | None) -> None:
+    for region in regions:
+        if not may_edit_region(user, region):
+            raise ContentError(f"Sie bearbeiten Inhalte für {user.district}; dieser Eintrag gehört zu "
+                               f"„{region or 'nrw'}“.")
+
+
 def create_draft(db: Session, author: User, data: dict[str, Any], *, entry_id: str | None,
                  comment: str = "", kind: str | None = None, restores_id: int | None = None) -> ContentRevision:
     """Store a validated draft; ``entry_id`` ``None`` means a new entry (its id is ``data["id"]``).
@@ -201,6 +214,7 @@ def create_draft(db: Session, author: User, data: dict[str, Any], *, entry_id: s
     entry, errors = validate_entry(data, kb)
     if entry is None:
         raise ContentError(errors)
+    _require_region(author, entry.region, *([published.get("region")] if published else []))
     clean = entry_data(entry)
     if published is not None and entry_hash(clean) == entry_hash(published):
         raise ContentError("Keine Änderung gegenüber der veröffentlichten Fassung.")
@@ -249,6 +263,7 @@ def approve(db: Session, reviewer: User, revision_id: int, comment: str = "") ->
     """Publish a draft: only someone other than its author, and only if nothing was published in between."""
     _require_editor(reviewer)
     revision = _open_draft(db, revision_id)
+    _require_region(reviewer, revision.data.get("region"))
     if revision.author_id == reviewer.id:
         raise ContentError("Vier-Augen-Prinzip: Eine zweite Person muss den Entwurf freigeben, nicht die Autorin "
                            "oder der Autor.")
@@ -281,6 +296,7 @@ def reject(db: Session, reviewer: User, revision_id: int, comment: str = "") -> 
     """Decline a draft (or, by its author, withdraw it); the comment tells the author why."""
     _require_editor(reviewer)
     revision = _open_draft(db, revision_id)
+    _require_region(reviewer, revision.data.get("region"))
     revision.status = "rejected"
     revision.reviewer_id = reviewer.id
     revision.reviewer_name = reviewer.display_name or reviewer.username

@@ -349,7 +349,8 @@ def with_wordings(data: dict[str, Any], wordings: dict[str, list[str]]) -> dict[
     return {**data, "questions": questions}
 
 
-def new_entry_data(questions: Sequence[UnansweredQuestion], topic: str | None, today: datetime) -> dict[str, Any]:
+def new_entry_data(questions: Sequence[UnansweredQuestion], topic: str | None, today: datetime,
+                   region: str | None = None) -> dict[str, Any]:
     """A skeleton entry around the group's wordings: valid, so it can be a draft, but marked unfinished.
 
     Answers in the required languages (and example questions in German and English, where the
@@ -367,7 +368,7 @@ def new_entry_data(questions: Sequence[UnansweredQuestion], topic: str | None, t
     return {
         "id": f"offene-frage-{first}",
         "topic": topic or "general",
-        "region": "nrw",
+        "region": region or "nrw",  # a district's editor writes for the district's overlay
         "priority": 2,
         "last_checked": today.date().isoformat(),
         "review_interval_days": 180,

@@ -302,3 +302,29 @@ def test_a_new_entry_from_another_part_of_the_console_is_reviewed_on_its_draft_p
     assert done.status_code == 200 and "Veröffentlicht" in done.text
     changed = client.get("/console/content", params={"state": "console"}).text
     assert re.findall(r'href="/console/content/entries/([^"]+)"', changed) == ["naturalisation-fee-children"]
+
+
+def test_a_districts_editors_edit_only_that_districts_entries(db: Session) -> None:
+    """Multi-tenancy: Kreis Test's editors change Kreis Test's overlay, not the state-wide layer or a neighbour's."""
+    for name in ("tina", "theo"):
+        add_user(db, name, PASSWORD, "editor")
+        user(db, name).district = "kreis-test"
+    add_user(db, "olga", PASSWORD, "editor")
+    user(db, "olga").district = "kreis-other"
+    db.commit()
+    tina, theo, olga, erika = user(db, "tina"), user(db, "theo"), user(db, "olga"), user(db, "erika")
+
+    with pytest.raises(ContentError, match="kreis-test"):
+        content.create_draft(db, tina, edited(), entry_id="naturalisation-fee")  # state-wide: not hers
+
+    local = copy.deepcopy(content.load_entry_data("teststadt-schule"))
+    assert local is not None
+    local["answers"]["de"]["text"] += " Neu: Anmeldung auch online."
+    draft = content.create_draft(db, tina, local, entry_id="teststadt-schule")
+    with pytest.raises(ContentError, match="kreis-other"):
+        content.approve(db, olga, draft.id)  # the neighbouring district cannot publish it
+    assert content.approve(db, theo, draft.id).status == "approved"
+    assert "online" in content.load_entry_data("teststadt-schule")["answers"]["de"]["text"]  # type: ignore[index]
+
+    # an editor without a district (state level) still edits everything
+    assert content.create_draft(db, erika, edited(), entry_id="naturalisation-fee").status == "draft"

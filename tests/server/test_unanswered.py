@@ -338,3 +338,22 @@ def test_wordings_are_added_once_per_language() -> None:
     assert added["questions"] == {"de": ["Was kostet die Einbürgerung?", "Einbürgerung für Kinder?"],
                                   "en": ["How much?"], "ar": ["كم تكلفة التجنس؟"]}
     assert data["questions"]["de"] == ["Was kostet die Einbürgerung?"], "the loaded entry is not changed"
+
+
+def test_a_districts_editor_sees_only_that_districts_questions(editor_client: TestClient, settings: Settings) -> None:
+    for region, language, text in (("kreis-test", "ar", FEE_AR), ("kreis-other", "uk", FEE_UK)):
+        created = editor_client.post("/api/v1/sessions", json={"channel": "web", "language": language,
+                                                                "region": region})
+        assert created.status_code == 201, created.text
+        session = created.json()["session_id"]
+        assert editor_client.post(f"/api/v1/sessions/{session}/messages", json={"text": text}).status_code == 200
+    with db_of(settings) as db:
+        add_user(db, "tina", PASSWORD, "editor")
+        db.scalars(select(User).where(User.username == "tina")).one().district = "kreis-test"
+        db.commit()
+    login(editor_client, "tina")
+    html = editor_client.get("/console/unanswered").text
+    assert FEE_AR in html and FEE_UK not in html
+    login(editor_client, "eddi")  # no district: the whole state
+    html = editor_client.get("/console/unanswered").text
+    assert FEE_AR in html and FEE_UK in html
