@@ -327,6 +327,10 @@ def _pct(values: list[float], q: float) -> float:
 def run_people(stack: BenchStack, sessions: int, seconds: float, think_ms: tuple[int, int],
                timeout: float = 60.0, during: Any = None) -> tuple[list[Newcomer], float]:
     """``sessions`` newcomers (round-robin over the hubs, each keeps its hub) for ``seconds``."""
+    # The client recognises the fallback by its text in 23 locale files: parse them now, once. Parsed
+    # lazily, every thread's first reply parsed them at the same time (pure-Python YAML under the GIL),
+    # which showed up as 6-10 s "first messages" that the hubs never saw.
+    fallback_texts()
     people = [Newcomer(i, stack.hubs[i % len(stack.hubs)], LANGS[i % len(LANGS)]) for i in range(sessions)]
     began = time.monotonic()
     deadline = began + seconds
