@@ -127,13 +127,22 @@ def free_port() -> int:
 @contextmanager
 def running_stack(db_path: Path, startup_timeout: float = 900) -> Iterator[str]:
     """``lotse serve`` on free ports and ``db_path``; yields the hub's base URL, stops everything after."""
-    from lotse.paths import ROOT
-
     hub, rasa, actions = free_port(), free_port(), free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "LOTSE_HUB_PORT": str(hub),
            "LOTSE_RASA_URL": f"http://127.0.0.1:{rasa}", "LOTSE_ACTION_SERVER_URL": f"http://127.0.0.1:{actions}",
            # Simulated newcomers all come from 127.0.0.1 and type faster than people: no chat API limits here.
            "LOTSE_RATE_LIMIT_SESSION_PER_MINUTE": "0", "LOTSE_RATE_LIMIT_ADDRESS_PER_MINUTE": "0"}
+    process = start_serve(env, startup_timeout)
+    try:
+        yield f"http://127.0.0.1:{hub}"
+    finally:
+        stop_serve(process)
+
+
+def start_serve(env: dict[str, str], startup_timeout: float = 900) -> subprocess.Popen[str]:
+    """``lotse serve`` with ``env``, returned once it says it is running (its output kept drained)."""
+    from lotse.paths import ROOT
+
     process = subprocess.Popen([sys.executable, "-m", "lotse.cli", "serve"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     output: list[str] = []
@@ -147,16 +156,22 @@ def running_stack(db_path: Path, startup_timeout: float = 900) -> Iterator[str]:
                 break
             if (not line and process.poll() is not None) or time.monotonic() > deadline:
                 raise RuntimeError("lotse serve did not start:\n" + "".join(output[-40:]))
-        # Keep reading its output, or the pipe fills up and blocks the supervisor.
-        threading.Thread(target=lambda: [None for _ in process.stdout or []], daemon=True).start()
-        yield f"http://127.0.0.1:{hub}"
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+    except BaseException:
+        stop_serve(process)
+        raise
+    # Keep reading its output, or the pipe fills up and blocks the supervisor.
+    threading.Thread(target=lambda: [None for _ in process.stdout or []], daemon=True).start()
+    return process
+
+
+def stop_serve(process: subprocess.Popen[str]) -> None:
+    """SIGTERM to the whole process group (the supervisor stops its parts), SIGKILL after a minute."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _chat(base: str, index: int, deadline: float, timeout: float, latencies: list[float],

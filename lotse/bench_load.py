@@ -45,7 +45,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from lotse.bench_latency import QUESTIONS, free_port
+from lotse.bench_latency import QUESTIONS, free_port, start_serve, stop_serve
 from lotse.paths import ROOT, VAR
 
 GREETINGS = {"de": "Hallo!", "en": "Hello", "ar": "السلام عليكم", "tr": "Merhaba", "uk": "Привіт!",
@@ -137,21 +137,9 @@ def bench_stack(hubs: int, database: str, startup_timeout: float = 900) -> Itera
                "LOTSE_RASA_TRACKER_URL": f"sqlite:///{run_dir / 'rasa-tracker.db'}",
                # Simulated newcomers all come from 127.0.0.1 and may type faster than people.
                "LOTSE_RATE_LIMIT_SESSION_PER_MINUTE": "0", "LOTSE_RATE_LIMIT_ADDRESS_PER_MINUTE": "0"}
-        process = subprocess.Popen([sys.executable, "-m", "lotse.cli", "serve"], cwd=ROOT, env=env, text=True,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        process = start_serve(env, startup_timeout)
         stack = BenchStack([f"http://127.0.0.1:{ports['hub']}"], ports, db_url, process)
         try:
-            output: list[str] = []
-            deadline = time.monotonic() + startup_timeout
-            assert process.stdout is not None
-            while True:
-                line = process.stdout.readline()
-                output.append(line)
-                if "Lotse is running" in line:
-                    break
-                if (not line and process.poll() is not None) or time.monotonic() > deadline:
-                    raise RuntimeError("lotse serve did not start:\n" + "".join(output[-40:]))
-            threading.Thread(target=lambda: [None for _ in process.stdout or []], daemon=True).start()
             for _ in range(hubs - 1):
                 port = free_port()
                 log = (run_dir / f"hub-{port}.log").open("ab")
@@ -169,12 +157,7 @@ def bench_stack(hubs: int, database: str, startup_timeout: float = 900) -> Itera
                     os.killpg(extra.pid, signal.SIGTERM)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     extra.wait(timeout=30)
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+            stop_serve(process)
 
 
 # ---------------------------------------------------------------- one simulated newcomer
