@@ -259,11 +259,25 @@ def is_outdated(revision: ContentRevision) -> bool:
     return revision.status == "draft" and entry_hash(load_entry_data(revision.entry_id)) != revision.base_hash
 
 
-def approve(db: Session, reviewer: User, revision_id: int, comment: str = "") -> ContentRevision:
-    """Publish a draft: only someone other than its author, and only if nothing was published in between."""
+def _draft_for(db: Session, reviewer: User, revision_id: int) -> ContentRevision:
+    """An open draft that ``reviewer`` (an editor of its district) may decide on."""
     _require_editor(reviewer)
     revision = _open_draft(db, revision_id)
     _require_region(reviewer, revision.data.get("region"))
+    return revision
+
+
+def _decide(revision: ContentRevision, reviewer: User, status: str, comment: str) -> None:
+    revision.status = status
+    revision.reviewer_id = reviewer.id
+    revision.reviewer_name = reviewer.display_name or reviewer.username
+    revision.reviewed_at = utcnow()
+    revision.review_comment = comment.strip()[:2000]
+
+
+def approve(db: Session, reviewer: User, revision_id: int, comment: str = "") -> ContentRevision:
+    """Publish a draft: only someone other than its author, and only if nothing was published in between."""
+    revision = _draft_for(db, reviewer, revision_id)
     if revision.author_id == reviewer.id:
         raise ContentError("Vier-Augen-Prinzip: Eine zweite Person muss den Entwurf freigeben, nicht die Autorin "
                            "oder der Autor.")
@@ -279,11 +293,7 @@ def approve(db: Session, reviewer: User, revision_id: int, comment: str = "") ->
     for live in db.scalars(select(ContentRevision).where(
             ContentRevision.entry_id == revision.entry_id, ContentRevision.status == "approved")):
         live.status = "superseded"
-    revision.status = "approved"
-    revision.reviewer_id = reviewer.id
-    revision.reviewer_name = reviewer.display_name or reviewer.username
-    revision.reviewed_at = utcnow()
-    revision.review_comment = comment.strip()[:2000]
+    _decide(revision, reviewer, "approved", comment)
     db.flush()
     write_entry(entry_data(entry))  # before the commit: a failed write leaves the draft open
     db.commit()
@@ -294,14 +304,8 @@ def approve(db: Session, reviewer: User, revision_id: int, comment: str = "") ->
 
 def reject(db: Session, reviewer: User, revision_id: int, comment: str = "") -> ContentRevision:
     """Decline a draft (or, by its author, withdraw it); the comment tells the author why."""
-    _require_editor(reviewer)
-    revision = _open_draft(db, revision_id)
-    _require_region(reviewer, revision.data.get("region"))
-    revision.status = "rejected"
-    revision.reviewer_id = reviewer.id
-    revision.reviewer_name = reviewer.display_name or reviewer.username
-    revision.reviewed_at = utcnow()
-    revision.review_comment = comment.strip()[:2000]
+    revision = _draft_for(db, reviewer, revision_id)
+    _decide(revision, reviewer, "rejected", comment)
     db.commit()
     return revision
 
