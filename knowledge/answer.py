@@ -97,6 +97,7 @@ class Answerer:
         self.places = places if places is not None else PlaceFinder(self.kb)
         # Imported Integreat pages (knowledge.pages): loaded per region on its first question.
         self.pages = pages if pages is not None else PageAnswerer(self.encoder)
+        self.pages.query_means = self.index.query_means()  # the same example questions, already embedded
 
     def is_known_region(self, region: str | None) -> bool:
         return (region is None or region == STATE_REGION or region in self.kb.regions

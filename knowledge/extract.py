@@ -20,7 +20,7 @@ import math
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -168,15 +168,39 @@ def select(cosines: np.ndarray, bm25: np.ndarray, lengths: Sequence[int], params
 
 
 class Extractor:
-    """Loads the encoder and the tuned parameters once; ``extract`` per question."""
+    """Loads the encoder, the trained reader and the tuned rule once; ``extract`` per question.
 
-    def __init__(self, encoder: Encoder | None = None, params: ExtractParams | None = None) -> None:
+    The reader (``knowledge.reader``) decides when its weights file exists; the rule above is
+    the fallback before training and the baseline it is compared with (``use_reader=False``).
+    """
+
+    def __init__(self, encoder: Encoder | None = None, params: ExtractParams | None = None,
+                 use_reader: bool = True) -> None:
         if encoder is None:
             from knowledge.encoders import default_encoder
 
             encoder = default_encoder()
         self.encoder = encoder
         self.params = params or load_params()
+        from knowledge.reader import load_reader
+
+        self.reader = load_reader() if use_reader else None
+
+    def pick(self, question: str, query_vector: np.ndarray, sentences: Sequence[str],
+             sentence_vectors: np.ndarray, no_answer: float | None = None,
+             threshold: float | None = None) -> list[int]:
+        """Answer sentences from vectors at hand; ``no_answer``/``threshold`` override the reader's."""
+        if not sentences:
+            return []
+        bm25 = bm25_scores(question, sentences)
+        if self.reader is not None:
+            from knowledge.reader import sentence_features
+
+            features = sentence_features(query_vector, sentence_vectors, sentences, bm25)
+            return self.reader.select(self.reader.probabilities(features), no_answer, threshold)
+        params = self.params if no_answer is None else replace(self.params, no_answer=no_answer)
+        cosines = (sentence_vectors @ query_vector).astype(np.float32)
+        return select(cosines, bm25, [len(s.strip()) for s in sentences], params)
 
     def features(self, question: str, sentences: Sequence[str],
                  sentence_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -191,8 +215,10 @@ class Extractor:
                 sentence_vectors: np.ndarray | None = None) -> list[int]:
         if not sentences:
             return []
-        cosines, bm25 = self.features(question, sentences, sentence_vectors)
-        return select(cosines, bm25, [len(s.strip()) for s in sentences], self.params)
+        if sentence_vectors is None:
+            sentence_vectors = self.encoder.encode_passages(list(sentences))
+        query = self.encoder.encode_queries([question])[0]
+        return self.pick(question, query, sentences, sentence_vectors)
 
 
 # ---------------------------------------------------------------- `lotse extract --jsonl`

@@ -130,6 +130,7 @@ class HybridIndex:
         self.units = make_units(kb, self.entry_ids)
         self.unit_entry = np.array([u.entry for u in self.units], dtype=np.int64)
         languages = sorted({u.lang for u in self.units})
+        self._languages = languages
         self._unit_lang = np.array([languages.index(u.lang) for u in self.units], dtype=np.int64)
         self._is_answer = np.array([u.kind == "answer" for u in self.units], dtype=bool)
         counts = np.bincount(self.unit_entry, minlength=len(self.entry_ids))
@@ -145,6 +146,20 @@ class HybridIndex:
         self._build_lexical()
         self.regions = np.array([kb.entries[e].region for e in self.entry_ids])
         self.shadows = self._find_shadows()
+
+    def query_means(self) -> dict[str, np.ndarray]:
+        """Mean vector of the example questions per language: the language's own direction in E5.
+
+        Subtracting part of it from a question before it is compared with pages in another
+        language (``knowledge.pages``) raised cross-lingual page retrieval on OMoS-QA.
+        """
+        asked = np.array([u.kind == "question" for u in self.units], dtype=bool)
+        means: dict[str, np.ndarray] = {}
+        for code, lang in enumerate(self._languages):
+            rows = asked & (self._unit_lang == code)
+            if rows.any():
+                means[lang] = self.vectors[rows].mean(axis=0).astype(np.float32)
+        return means
 
     @property
     def scoring(self) -> str:

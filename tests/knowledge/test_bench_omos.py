@@ -93,3 +93,19 @@ def test_a_page_is_found_by_its_best_sentence_and_counts_with_its_translation() 
                         sentences=unit[[1, 1, 0, 1, 2, 2]], owner=np.array([0, 0, 1, 1, 2, 2]),
                         groups=[page_group(p) for p in pages])
     assert index.rank(unit[0], "question", k=2) == [1, 3]  # page 2 is page 1's translation: group 1
+
+
+def test_centring_takes_part_of_the_language_direction_off_a_question() -> None:
+    import numpy as np
+
+    from knowledge.bench_omos import QUERY_CENTRING, centre_query
+
+    mean = np.zeros(384, dtype=np.float32)
+    mean[0] = 0.8
+    question = np.zeros(384, dtype=np.float32)
+    question[0], question[1] = 0.8, 0.6
+    centred = centre_query(question, {"ar": mean}, "ar")
+    assert abs(float(np.linalg.norm(centred)) - 1) < 1e-5
+    assert centred[0] < question[0] and centred[1] > question[1]
+    assert QUERY_CENTRING > 0
+    assert centre_query(question, {"ar": mean}, "ti") is question  # no example questions: unchanged

@@ -46,6 +46,21 @@ def test_tuned_parameters_load() -> None:
 
 def test_extraction_picks_the_answer_and_rejects_an_unrelated_question(encoder: Encoder) -> None:
     extractor = Extractor(encoder, load_params())
+    assert extractor.reader is not None  # the trained reader ships with the code
+    picked = extractor.extract("Wie melde ich mein Kind für die Kita an?", PAGE)
+    assert 2 in picked and picked == list(range(picked[0], picked[-1] + 1))  # one run, around the answer
+    assert extractor.extract("How do I exchange my foreign driving licence?", PAGE) == []
+    # Chat answers use a stricter threshold (knowledge.pages.CHAT_THRESHOLD): the bus and the pool stay out.
+    from knowledge.pages import CHAT_THRESHOLD
+
+    question = "Wie melde ich mein Kind für die Kita an?"
+    strict = extractor.pick(question, encoder.encode_queries([question])[0], PAGE, encoder.encode_passages(PAGE),
+                            threshold=CHAT_THRESHOLD)
+    assert 2 in strict and 3 not in strict and 4 not in strict
+
+
+def test_rule_baseline_keeps_to_the_answer(encoder: Encoder) -> None:
+    extractor = Extractor(encoder, load_params(), use_reader=False)
     picked = extractor.extract("Wie melde ich mein Kind für die Kita an?", PAGE)
     assert 2 in picked and 4 not in picked
     assert extractor.extract("How do I exchange my foreign driving licence?", PAGE) == []
