@@ -272,17 +272,25 @@ def markdown_table(results: list[LanguageResult]) -> str:
     return "\n".join(lines)
 
 
-def bench(split: str, languages: Sequence[str], limit: int | None, encoder: Encoder | None = None,
-          params: ExtractParams | None = None, use_reader: bool = True) -> list[LanguageResult]:
+def indexed_districts(encoder: Encoder) -> tuple[dict[str, RegionIndex], dict[int, int], dict[str, np.ndarray]]:
+    """The districts' page indexes, every page's group and the question-language means.
+
+    Indexed as `lotse kb import-integreat` does, sharing its vector cache (~23,000 sentences:
+    minutes, once); the groups cover every exported page, indexed or not.
+    """
     from knowledge.pages import build_region, kb_query_means
 
-    extractor = Extractor(encoder, params, use_reader=use_reader)
-    means = kb_query_means(extractor.encoder)
     regions = load_region_pages()
-    # Indexed as `lotse kb import-integreat` does, sharing its vector cache (~23,000 sentences: minutes, once).
-    indexes = {name: build_region(name, [p for p in pages if p.sentences or p.title], extractor.encoder).index
+    indexes = {name: build_region(name, [p for p in pages if p.sentences or p.title], encoder).index
                for name, pages in regions.items()}
     page_groups = {p.id: page_group(p) for pages in regions.values() for p in pages}
+    return indexes, page_groups, kb_query_means(encoder)
+
+
+def bench(split: str, languages: Sequence[str], limit: int | None, encoder: Encoder | None = None,
+          params: ExtractParams | None = None, use_reader: bool = True) -> list[LanguageResult]:
+    extractor = Extractor(encoder, params, use_reader=use_reader)
+    indexes, page_groups, means = indexed_districts(extractor.encoder)
     return [run_language(split, lang, limit, extractor, indexes, page_groups, means) for lang in languages]
 
 
@@ -294,13 +302,7 @@ def bench_retrieval(split: str, languages: Sequence[str], limit: int | None,
     its vector cache), and no question context is embedded: minutes instead of an hour when the
     extraction side did not change.
     """
-    from knowledge.pages import build_region, kb_query_means
-
-    regions = load_region_pages()
-    indexes = {name: build_region(name, [p for p in pages if p.sentences or p.title], encoder).index
-               for name, pages in regions.items()}
-    page_groups = {p.id: page_group(p) for pages in regions.values() for p in pages}
-    means = kb_query_means(encoder)
+    indexes, page_groups, means = indexed_districts(encoder)
     out = []
     for lang in languages:
         rows = [r for r in load_split(split, lang, limit) if r.city in indexes and r.page_id in page_groups]

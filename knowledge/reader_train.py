@@ -22,7 +22,7 @@ import numpy as np
 from knowledge.bench_omos import load_split, sentence_prf
 from knowledge.encoders import Encoder, encoder_named
 from knowledge.extract import VectorStore, bm25_scores
-from knowledge.reader import WEIGHTS_FILE, Example, Reader, TrainConfig, best_run, fit, sentence_features
+from knowledge.reader import WEIGHTS_FILE, Example, Reader, TrainConfig, fit, sentence_features
 
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
 
@@ -53,40 +53,41 @@ def collect(split: str, languages: Sequence[str], encoder: Encoder, limit: int |
     return out
 
 
-def answer_f1(reader: Reader, items: Sequence[Labelled], threshold: float) -> float:
-    scores = [sentence_prf(_run(reader, item, threshold, None), item.example.gold)[2]
-              for item in items if item.example.gold]
+def answer_f1(reader: Reader, items: Sequence[Scored], threshold: float) -> float:
+    scores = [sentence_prf(reader.select(item.probabilities, -1.0, threshold), item.gold)[2]
+              for item in items if item.gold]
     return statistics.fmean(scores) if scores else 0.0
 
 
-def question_score(reader: Reader, items: Sequence[Labelled], threshold: float, no_answer: float) -> float:
+def question_score(reader: Reader, items: Sequence[Scored], threshold: float, no_answer: float) -> float:
+    """Mean per question: answer F1, or 1 for an unanswerable question left empty."""
     scores = []
     for item in items:
-        picked = _run(reader, item, threshold, no_answer)
-        gold = item.example.gold
-        scores.append(sentence_prf(picked, gold)[2] if gold else float(not picked))
+        picked = reader.select(item.probabilities, no_answer, threshold)
+        scores.append(sentence_prf(picked, item.gold)[2] if item.gold else float(not picked))
     return statistics.fmean(scores) if scores else 0.0
 
 
-def _run(reader: Reader, item: Labelled, threshold: float, no_answer: float | None) -> list[int]:
-    probabilities = reader.probabilities(item.example.features)
-    if no_answer is not None and (probabilities.size == 0 or float(probabilities.max()) < no_answer):
-        return []
-    return best_run(probabilities - threshold)
+@dataclass
+class Scored:
+    """A held-out question's gold sentences and the fold reader's probabilities, computed once."""
+
+    gold: list[int]
+    probabilities: np.ndarray
 
 
 def cross_validate(items: Sequence[Labelled], config: TrainConfig) -> tuple[float, float, dict[str, Any]]:
     """``threshold`` and ``no_answer`` by two-fold cross-validation, folds split by page."""
     f1 = np.zeros(len(THRESHOLDS))
-    held_out: list[tuple[Reader, list[Labelled]]] = []
+    held_out: list[tuple[Reader, list[Scored]]] = []
     for fold in range(2):
         train = [i for i in items if i.page % 2 != fold]
-        test = [i for i in items if i.page % 2 == fold]
         reader = fit([i.example for i in train], config)
+        test = [Scored(i.example.gold, reader.probabilities(i.example.features)) for i in items if i.page % 2 == fold]
         f1 += [answer_f1(reader, test, t) for t in THRESHOLDS]
         held_out.append((reader, test))
     threshold = THRESHOLDS[int(np.argmax(f1))]
-    maxima = np.array([float(r.probabilities(i.example.features).max()) for r, test in held_out for i in test])
+    maxima = np.array([float(i.probabilities.max()) for _, test in held_out for i in test])
     candidates = sorted({0.0, *np.round(np.quantile(maxima, np.linspace(0, 0.4, 21)), 3).tolist()})
     objective = [statistics.fmean(question_score(r, test, threshold, cut) for r, test in held_out)
                  for cut in candidates]
