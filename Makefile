@@ -10,7 +10,7 @@ PY310 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10) $
 PIP_QUIET := --quiet --disable-pip-version-check --no-input
 APT_PACKAGES := chromium fonts-noto-core espeak-ng postgresql poppler-utils redis-server
 
-.PHONY: install install-translate run test check lint typecheck kb-check system-deps lock clean
+.PHONY: install install-translate install-train run test check lint typecheck kb-check system-deps lock clean
 
 install: .venv/.installed .venv-rasa/.installed
 
@@ -27,6 +27,14 @@ install-translate: .venv/.translate-installed
 
 .venv/.translate-installed: .venv/.installed requirements/translate.lock
 	.venv/bin/pip install $(PIP_QUIET) --no-deps -r requirements/translate.lock 2> >(grep -v 'is ignored' >&2)
+	touch $@
+
+# Optional torch, only to retrain the question encoder (lotse bench omos-train-encoder); Lotse and
+# its tests run the trained adapters in numpy.
+install-train: .venv/.train-installed
+
+.venv/.train-installed: .venv/.installed requirements/train.lock
+	.venv/bin/pip install $(PIP_QUIET) --no-deps -r requirements/train.lock 2> >(grep -v 'is ignored' >&2)
 	touch $@
 
 .venv-rasa/.installed: requirements/rasa.lock

