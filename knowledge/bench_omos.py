@@ -249,7 +249,7 @@ def run_language(split: str, language: str, limit: int | None, extractor: Extrac
         vectors = store.passages(row.sentences)  # cached on disk, as a page index would be
         start = time.perf_counter()
         query = search.encode_queries([row.question])[0]  # finds the page (and decides whether it answers)
-        reading = query if search is extractor.encoder else extractor.encoder.encode_queries([row.question])[0]
+        reading = extractor.reading_vector(row.question, query)
         predicted = extractor.pick(row.question, reading, row.sentences, vectors, search_vector=query)
         latencies.append((time.perf_counter() - start) * 1000)
         predictions.append(predicted)

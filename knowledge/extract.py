@@ -180,7 +180,8 @@ class Extractor:
             from knowledge.encoders import reader_encoder
 
             encoder = reader_encoder()
-        self.encoder = encoder
+        # The rule's parameters were tuned on the base model's cosines: it reads with that model.
+        self.encoder = encoder if use_reader else search_encoder(encoder)
         self.params = params or load_params()
         from knowledge.reader import TUNED_WEIGHTS_FILE, load_reader
 
@@ -191,6 +192,10 @@ class Extractor:
         # (dev; the base reader 10 %): its cosines find every administrative sentence related.
         self.search = search_encoder(encoder)
         self.picker = load_reader(TUNED_WEIGHTS_FILE) if use_reader and self.search is not encoder else None
+
+    def reading_vector(self, question: str, search_vector: np.ndarray) -> np.ndarray:
+        """The question as this extractor reads it, given the base model's vector the caller has."""
+        return search_vector if self.encoder is self.search else self.encoder.encode_queries([question])[0]
 
     def pick(self, question: str, query_vector: np.ndarray, sentences: Sequence[str],
              sentence_vectors: np.ndarray, no_answer: float | None = None,

@@ -161,10 +161,10 @@ class PageAnswerer:
 
     def __init__(self, encoder: Encoder, params: ExtractParams | None = None, base: Path | None = None,
                  calibration: PageCalibration | None = None, query_means: dict[str, np.ndarray] | None = None,
-                 always_extract: bool | None = None, reader: Encoder | None = None) -> None:
+                 always_extract: bool | None = None) -> None:
         self.encoder = encoder  # finds the page (and is the knowledge base's: one question vector for both)
         # reads it: the question encoder fine-tuned for answer sentences, when shipped
-        self.extractor = Extractor(reader or reader_encoder(encoder), params)
+        self.extractor = Extractor(reader_encoder(encoder), params)
         self.calibration = calibration or PageCalibration.load()
         # Trained, the calibration decides whether the page answers (it knows the page's language
         # may not be the question's); the extraction's own no-answer cut-off is for the untrained case.
@@ -241,8 +241,7 @@ class PageAnswerer:
         # The reader learned on OMoS-QA contexts, which open with the page title: read it the same way.
         assert loaded.index.titles is not None
         titled = np.vstack([loaded.index.titles[position][None, :], vectors])
-        reader = self.extractor.encoder
-        reading = query_vector if reader is self.encoder else reader.encode_queries([text])[0]
+        reading = self.extractor.reading_vector(text, query_vector)
         # a few sentences, the most probable of the run: the source link leads to the rest
         picked = [i - 1 for i in self.extractor.pick(text, reading, [page.title or "-", *page.sentences], titled,
                                                      no_answer, CHAT_THRESHOLD, search_vector=query_vector,
