@@ -338,6 +338,6 @@ def train_command(args: Any) -> int:
     out = Path(args.out) if args.out else QUERY_ADAPTERS
     save(tensors, meta, out)
     save_held_out(TunedQueryEncoder(out), cross_fit(config, log=log))
-    print(f"wrote {out} and the held-out train-question vectors; then: lotse bench omos-train-reader "
+    print(f"wrote {out} and the held-out train-question vectors; then: lotse bench omos-train-sequence "
           "and lotse bench omos-train")
     return 0

