@@ -167,6 +167,14 @@ def select(cosines: np.ndarray, bm25: np.ndarray, lengths: Sequence[int], params
     return [i for i in range(len(scores)) if eligible[i] and scores[i] >= best - params.margin]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What a reader made of a page: the answer sentences, and how likely the page answers at all."""
+
+    picked: list[int]
+    answers: float  # the page reader's page probability (sentence reader: best sentence; rule: best cosine)
+
+
 class Extractor:
     """Loads the encoders, the trained reader and the tuned rule once; ``extract`` per question.
 
@@ -201,6 +209,14 @@ class Extractor:
              sentence_vectors: np.ndarray, no_answer: float | None = None,
              threshold: float | None = None, search_vector: np.ndarray | None = None,
              limit: int | None = None) -> list[int]:
+        """Answer sentences from vectors at hand (``read`` without the page's probability)."""
+        return self.read(question, query_vector, sentences, sentence_vectors, no_answer, threshold,
+                         search_vector, limit).picked
+
+    def read(self, question: str, query_vector: np.ndarray, sentences: Sequence[str],
+             sentence_vectors: np.ndarray, no_answer: float | None = None,
+             threshold: float | None = None, search_vector: np.ndarray | None = None,
+             limit: int | None = None) -> Reading:
         """Answer sentences from vectors at hand; ``no_answer``/``threshold`` override the reader's.
 
         ``query_vector`` is this extractor's encoder's; ``search_vector`` the base model's, when the
@@ -211,7 +227,7 @@ class Extractor:
         answer shows a few; the start of a long run is often the section's lead-in, not the answer).
         """
         if not sentences:
-            return []
+            return Reading([], 0.0)
         bm25 = bm25_scores(question, sentences)
         if self.sequence is not None:
             from knowledge.sequence_reader import page_inputs
@@ -221,16 +237,17 @@ class Extractor:
             probabilities, page = self.sequence.probabilities(
                 page_inputs(query_vector, search_vector, sentence_vectors, sentences, bm25))
             picked = self.sequence.select(probabilities, page, no_answer, threshold)
-            return best_window(picked, probabilities, limit)
+            return Reading(best_window(picked, probabilities, limit), page)
         if self.reader is not None:
             from knowledge.reader import sentence_features
 
             probabilities = self.reader.probabilities(sentence_features(query_vector, sentence_vectors, sentences,
                                                                         bm25))
-            return best_window(self.reader.select(probabilities, no_answer, threshold), probabilities, limit)
+            picked = self.reader.select(probabilities, no_answer, threshold)
+            return Reading(best_window(picked, probabilities, limit), float(probabilities.max()))
         params = self.params if no_answer is None else replace(self.params, no_answer=no_answer)
         cosines = (sentence_vectors @ query_vector).astype(np.float32)
-        return select(cosines, bm25, [len(s.strip()) for s in sentences], params)
+        return Reading(select(cosines, bm25, [len(s.strip()) for s in sentences], params), float(cosines.max()))
 
     def features(self, question: str, sentences: Sequence[str],
                  sentence_vectors: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

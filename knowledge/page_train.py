@@ -81,6 +81,21 @@ def bench_regions(encoder: Encoder, districts: Sequence[str] | None = None) -> d
             for name, pages in regions.items() if not districts or name in districts}
 
 
+def reading_vectors(answerer: PageAnswerer, split: str, language: str, texts: list[str]) -> np.ndarray:
+    """The questions as the answerer's reader reads them; train questions from the held-out towers.
+
+    The tuned question encoder was fitted on the train questions: with its own vectors the page
+    reader is surer of them than it will be of a new question, and the calibration would learn
+    to trust it too much.
+    """
+    encoder = answerer.extractor.encoder
+    if split == "train" and encoder is not answerer.extractor.search:
+        from knowledge.encoder_train import load_held_out
+
+        return load_held_out(encoder, language, texts)
+    return encode_questions(encoder, texts, f"omos-{split}-{language}")
+
+
 def collect(split: str, languages: Sequence[str], answerer: PageAnswerer, regions: dict[str, RegionPages],
             with_offtopic: bool = True) -> Rows:
     """Feature rows of every question whose top page yields sentences (the only ones decided on)."""
@@ -92,10 +107,11 @@ def collect(split: str, languages: Sequence[str], answerer: PageAnswerer, region
     for lang in languages:
         every = load_split(split, lang)
         all_vectors = encode_questions(answerer.encoder, [r.question for r in every], f"omos-{split}-{lang}")
+        all_readings = reading_vectors(answerer, split, lang, [r.question for r in every])
         kept = [i for i, r in enumerate(every) if r.city in regions and r.page_id in groups]
-        rows, vectors = [every[i] for i in kept], all_vectors[kept]
-        for row, vector in zip(rows, vectors, strict=True):
-            found = answerer.candidate(regions[row.city], row.question, vector, lang)
+        rows, vectors, readings = [every[i] for i in kept], all_vectors[kept], all_readings[kept]
+        for row, vector, reading in zip(rows, vectors, readings, strict=True):
+            found = answerer.candidate(regions[row.city], row.question, vector, lang, reading)
             if found is None or not found.picked:
                 continue
             feats.append(found.features)
@@ -106,9 +122,10 @@ def collect(split: str, languages: Sequence[str], answerer: PageAnswerer, region
         for number, concept in enumerate(load_offtopic()):
             items = sorted(concept.items())
             vectors = encode_questions(answerer.encoder, [text for _, text in items], f"offtopic-{number}")
-            for (lang, text), vector in zip(items, vectors, strict=True):
+            readings = encode_questions(answerer.extractor.encoder, [text for _, text in items], f"offtopic-{number}")
+            for (lang, text), vector, reading in zip(items, vectors, readings, strict=True):
                 for loaded in regions.values():
-                    found = answerer.candidate(loaded, text, vector, lang)
+                    found = answerer.candidate(loaded, text, vector, lang, reading)
                     if found is None or not found.picked:
                         continue
                     feats.append(found.features)

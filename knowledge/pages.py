@@ -224,8 +224,13 @@ class PageAnswerer:
     def query_means(self, means: dict[str, np.ndarray]) -> None:
         self._query_means = means
 
-    def candidate(self, loaded: RegionPages, text: str, query_vector: np.ndarray, language: str) -> Candidate | None:
-        """The best page's version to show, its picked sentences and the calibration features."""
+    def candidate(self, loaded: RegionPages, text: str, query_vector: np.ndarray, language: str,
+                  reading: np.ndarray | None = None) -> Candidate | None:
+        """The best page's version to show, its picked sentences and the calibration features.
+
+        ``reading``: the question as the extractor reads it, when the caller has it (training the
+        calibration passes train questions' held-out vectors; the tuned encoder fitted those).
+        """
         if not loaded.pages:
             return None
         centred = centre_query(query_vector, self.query_means, language)
@@ -241,17 +246,19 @@ class PageAnswerer:
         # The reader learned on OMoS-QA contexts, which open with the page title: read it the same way.
         assert loaded.index.titles is not None
         titled = np.vstack([loaded.index.titles[position][None, :], vectors])
-        reading = self.extractor.reading_vector(text, query_vector)
+        if reading is None:
+            reading = self.extractor.reading_vector(text, query_vector)
         # a few sentences, the most probable of the run: the source link leads to the rest
-        picked = [i - 1 for i in self.extractor.pick(text, reading, [page.title or "-", *page.sentences], titled,
-                                                     no_answer, CHAT_THRESHOLD, search_vector=query_vector,
-                                                     limit=MAX_SENTENCES) if i > 0]
+        read = self.extractor.read(text, reading, [page.title or "-", *page.sentences], titled, no_answer,
+                                   CHAT_THRESHOLD, search_vector=query_vector, limit=MAX_SENTENCES)
+        picked = [i - 1 for i in read.picked if i > 0]
         second = best[ranked[1]] if len(ranked) > 1 else best[ranked[0]] - 1.0
         features = np.array([
             float(cosines.max()) if cosines.size else 0.0,
             best[ranked[0]],
             best[ranked[0]] - second,
             float(page.language != language),
+            read.answers,
         ])
         return Candidate(ranked[0], position, picked, features)
 
@@ -288,7 +295,7 @@ class Candidate:
     features: np.ndarray  # FEATURES, for the calibration
 
 
-FEATURES = ("best_cosine", "page_score", "page_margin", "other_language")
+FEATURES = ("best_cosine", "page_score", "page_margin", "other_language", "answer_probability")
 
 
 @dataclass
@@ -323,6 +330,8 @@ class PageCalibration:
         if not path.exists():
             return cls([], [], [], threshold=0.0)
         data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("features") != list(FEATURES):
+            raise ValueError(f"{path} was fitted on other features; refit: lotse bench omos-train")
         return cls(data["mean"], data["scale"], data["weights"], data.get("threshold", 0.5), data.get("meta", {}))
 
     def save(self, path: Path | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from knowledge.page_train import Rows, decisions, fit, report
 from knowledge.pages import FEATURES, PageCalibration, join_sentences
@@ -20,6 +21,7 @@ def rows(n: int = 200, seed: int = 1) -> Rows:
         0.85 + rng.normal(0, 0.01, n),
         np.where(labels, 0.03, 0.005) + rng.normal(0, 0.005, n),
         (rng.random(n) < 0.5).astype(float),
+        np.where(labels, 0.8, 0.4) + rng.normal(0, 0.2, n),  # the page reader's "this page answers"
     ], axis=1)
     return Rows(features, labels.astype(float), offtopic, np.where(offtopic, np.arange(n) % 4, -1))
 
@@ -44,7 +46,16 @@ def test_fitted_calibration_answers_right_pages_and_refuses_the_rest(tmp_path: P
 def test_without_a_trained_file_the_extraction_rule_decides(tmp_path: Path) -> None:
     untrained = PageCalibration.load(tmp_path / "missing.json")
     assert untrained.weights == [] and untrained.threshold == 0.0
-    assert untrained.predict(np.array([0.87, 0.8, 0.01, 0.0])) == 0.87  # the best cosine, as the rule uses
+    assert untrained.predict(np.array([0.87, 0.8, 0.01, 0.0, 0.5])) == 0.87  # the best cosine, as the rule uses
+
+
+def test_a_calibration_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "page_calibration.json"
+    fit(rows()).save(path)
+    stale = path.read_text(encoding="utf-8").replace('"answer_probability"', '"something_else"')
+    path.write_text(stale, encoding="utf-8")
+    with pytest.raises(ValueError, match="lotse bench omos-train"):
+        PageCalibration.load(path)
 
 
 def test_list_items_keep_their_own_line() -> None:
