@@ -29,8 +29,8 @@ install-translate: .venv/.translate-installed
 	.venv/bin/pip install $(PIP_QUIET) --no-deps -r requirements/translate.lock 2> >(grep -v 'is ignored' >&2)
 	touch $@
 
-# Optional torch, only to retrain the question encoder (lotse bench omos-train-encoder); Lotse and
-# its tests run the trained adapters in numpy.
+# Optional torch, only to retrain the question encoder and the page reader (lotse bench
+# omos-train-encoder, omos-train-sequence); Lotse and its tests run both in numpy.
 install-train: .venv/.train-installed
 
 .venv/.train-installed: .venv/.installed requirements/train.lock

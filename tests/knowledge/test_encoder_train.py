@@ -47,12 +47,13 @@ def test_training_tower_is_the_inference_tower() -> None:
     torch = pytest.importorskip("torch")  # only where training is installed (make install-train)
     from knowledge.encoder_train import build_tower, encode, losses
 
+    torch.manual_seed(0)  # unseeded, a draw now and then moved the vectors too little for the last check
     source = E5File.read(BASE)
     tower = build_tower(source, rank=4)
     with torch.no_grad():  # move away from the base model so the adapters matter
         for name, param in tower.named_parameters():
             if name.endswith(".up") and ".11." in name:
-                param.normal_(std=0.05)
+                param.normal_(std=0.2)
     with torch.no_grad():
         trained = encode(tower, source, QUESTIONS, {}).numpy()
     adapters = {name: value.detach().numpy() for name, value in tower.named_parameters()}
