@@ -43,6 +43,7 @@ class TrainConfig:
     weight_decay: float = 1e-3
     dropout: float = 0.1
     page_weight: float = 0.3  # share of the page loss ("does this page answer?") next to the sentence loss
+    f1_weight: float = 3.0  # share of a soft answer-F1 loss per answerable page (train CV: 1, 3, 10 tried)
     networks: int = 5
     seed: int = 0
 
@@ -125,7 +126,13 @@ def _batch(items: Sequence[Labelled], mean: np.ndarray, scale: np.ndarray) -> tu
 
 def fit_network(items: Sequence[Labelled], mean: np.ndarray, scale: np.ndarray, config: TrainConfig,
                 seed: int) -> dict[str, np.ndarray]:
-    """Sentence BCE (real sentences only) plus ``page_weight`` x page BCE; batches of similar length."""
+    """Sentence BCE (real sentences only), ``page_weight`` x page BCE and ``f1_weight`` x (1 - soft F1).
+
+    The soft F1 (``2 sum(p y) / (sum p + sum y)`` per answerable page) is what the decoding
+    optimises and the bench measures; per-sentence cross-entropy alone weighs a long answer's
+    sentences more than a short answer's. Train CV answer F1 53.3 -> 54.9 with weight 3.
+    Batches hold pages of similar length.
+    """
     import torch
 
     torch.manual_seed(seed)
@@ -144,6 +151,10 @@ def fit_network(items: Sequence[Labelled], mean: np.ndarray, scale: np.ndarray, 
                              * mask).sum() / mask.sum()
             page_loss = torch.nn.functional.binary_cross_entropy_with_logits(page, answers)
             loss = sentence_loss + config.page_weight * page_loss
+            if config.f1_weight:
+                p = torch.sigmoid(logits) * mask
+                soft_f1 = 2 * (p * y).sum(1) / (p.sum(1) + y.sum(1) + 1e-6)
+                loss = loss + config.f1_weight * ((1 - soft_f1) * answers).sum() / answers.sum().clamp(min=1)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
