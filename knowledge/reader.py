@@ -167,19 +167,27 @@ class Reader:
                                   for i, w in enumerate(weights)}
         meta = {**self.meta, "threshold": self.threshold, "no_answer": self.no_answer, "features": list(FEATURES),
                 "window": WINDOW, "models": len(self.models)}
-        with path.open("wb") as handle:
-            np.savez_compressed(handle, mean=self.mean, scale=self.scale,
-                                meta=np.array(json.dumps(meta, sort_keys=True, ensure_ascii=False)), **arrays)
+        save_weights(path, meta, {"mean": self.mean, "scale": self.scale, **arrays})
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Reader:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            if meta.get("features") != list(FEATURES) or meta.get("window") != WINDOW:
-                raise ValueError(f"{path} was trained on other features; retrain: lotse bench omos-train-reader")
-            models = [[np.asarray(data[f"m{m}_w{i}"]) for i in range(6)] for m in range(int(meta["models"]))]
-            return cls(models, np.asarray(data["mean"]), np.asarray(data["scale"]), float(meta["threshold"]),
-                       float(meta["no_answer"]), meta)
+        meta, arrays = read_weights(path)
+        if meta.get("features") != list(FEATURES) or meta.get("window") != WINDOW:
+            raise ValueError(f"{path} was trained on other features; retrain: lotse bench omos-train-reader")
+        models = [[arrays[f"m{m}_w{i}"] for i in range(6)] for m in range(int(meta["models"]))]
+        return cls(models, arrays["mean"], arrays["scale"], float(meta["threshold"]), float(meta["no_answer"]), meta)
+
+
+def save_weights(path: Path, meta: dict[str, Any], arrays: dict[str, Any]) -> None:
+    """A reader's arrays and, as JSON under ``meta``, what it was trained on and how it decodes."""
+    with path.open("wb") as handle:
+        np.savez_compressed(handle, meta=np.array(json.dumps(meta, sort_keys=True, ensure_ascii=False)), **arrays)
+
+
+def read_weights(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """``save_weights``' meta and arrays."""
+    with np.load(path, allow_pickle=False) as data:
+        return json.loads(str(data["meta"])), {name: np.asarray(data[name]) for name in data.files if name != "meta"}
 
 
 def load_reader(path: Path = WEIGHTS_FILE) -> Reader | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -42,8 +42,7 @@ def collect(split: str, languages: Sequence[str], encoder: Encoder, limit: int |
     for lang in languages:
         rows = load_split(split, lang, limit)
         store = VectorStore(encoder, f"omos-{split}-{lang}")
-        texts = [r.question for r in rows]
-        queries = encode_questions(encoder, texts, f"omos-{split}-{lang}")
+        queries = encode_questions(encoder, [r.question for r in rows], f"omos-{split}-{lang}")
         for row, query in zip(rows, queries, strict=True):
             if not row.sentences:
                 continue
@@ -60,13 +59,18 @@ def answer_f1(reader: Reader, items: Sequence[Scored], threshold: float) -> floa
     return statistics.fmean(scores) if scores else 0.0
 
 
-def question_score(reader: Reader, items: Sequence[Scored], threshold: float, no_answer: float) -> float:
-    """Mean per question: answer F1, or 1 for an unanswerable question left empty."""
-    scores = []
-    for item in items:
-        picked = reader.select(item.probabilities, no_answer, threshold)
-        scores.append(sentence_prf(picked, item.gold)[2] if item.gold else float(not picked))
+def question_score(picks: Iterable[tuple[Sequence[int], Sequence[int]]]) -> float:
+    """Mean over (picked, gold) pairs: answer F1, or 1 for an unanswerable question left empty."""
+    scores = [sentence_prf(picked, gold)[2] if gold else float(not picked) for picked, gold in picks]
     return statistics.fmean(scores) if scores else 0.0
+
+
+def best_cut(values: np.ndarray, objective: Callable[[float], float]) -> tuple[float, float]:
+    """The no-answer cut (0, or one of the 0-40 % quantiles of ``values``) with the best ``objective``."""
+    candidates = sorted({0.0, *np.round(np.quantile(values, np.linspace(0, 0.4, 21)), 3).tolist()})
+    scores = [objective(cut) for cut in candidates]
+    best = int(np.argmax(scores))
+    return float(candidates[best]), scores[best]
 
 
 @dataclass
@@ -89,13 +93,11 @@ def cross_validate(items: Sequence[Labelled], config: TrainConfig) -> tuple[floa
         held_out.append((reader, test))
     threshold = THRESHOLDS[int(np.argmax(f1))]
     maxima = np.array([float(i.probabilities.max()) for _, test in held_out for i in test])
-    candidates = sorted({0.0, *np.round(np.quantile(maxima, np.linspace(0, 0.4, 21)), 3).tolist()})
-    objective = [statistics.fmean(question_score(r, test, threshold, cut) for r, test in held_out)
-                 for cut in candidates]
-    no_answer = float(candidates[int(np.argmax(objective))])
+    no_answer, score = best_cut(maxima, lambda cut: statistics.fmean(
+        question_score((r.select(i.probabilities, cut, threshold), i.gold) for i in test) for r, test in held_out))
     return threshold, no_answer, {
         "cv_answer_f1": {str(t): round(100 * v / 2, 1) for t, v in zip(THRESHOLDS, f1, strict=True)},
-        "cv_question_score": round(100 * max(objective), 1),
+        "cv_question_score": round(100 * score, 1),
     }
 
 

@@ -21,7 +21,6 @@ Inference is numpy (~1 ms per page); training is torch (``knowledge.sequence_tra
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.reader import FEATURES, sentence_features
+from knowledge.reader import FEATURES, read_weights, save_weights, sentence_features
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "sequence-reader.npz"
 INPUTS = (*(f"tuned_{f}" for f in FEATURES), *(f"base_{f}" for f in FEATURES),
@@ -84,6 +83,12 @@ class Network:
 
     weights: dict[str, np.ndarray]  # torch name -> array with a leading network axis
     layers: int = 2
+    # per GRU layer: w_ih, w_hh, b_ih, b_hh with both directions stacked (networks x direction x ...)
+    _gru: list[tuple[np.ndarray, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._gru = [tuple(np.stack([self.weights[f"gru.{k}_l{layer}"], self.weights[f"gru.{k}_l{layer}_reverse"]],
+                                    axis=1) for k in _GRU) for layer in range(self.layers)]
 
     @classmethod
     def stack(cls, networks: Sequence[dict[str, np.ndarray]], layers: int = 2) -> Network:
@@ -93,9 +98,7 @@ class Network:
         """Sentence logits (networks x sentences) and page logits (networks) for one page."""
         w = self.weights
         h = np.maximum(np.einsum("khd,td->kth", w["inp.weight"], x) + w["inp.bias"][:, None, :], 0.0)
-        for layer in range(self.layers):
-            w_ih, w_hh, b_ih, b_hh = (np.stack([w[f"gru.{k}_l{layer}"], w[f"gru.{k}_l{layer}_reverse"]], axis=1)
-                                      for k in _GRU)
+        for w_ih, w_hh, b_ih, b_hh in self._gru:
             sequences = np.stack([h, h[:, ::-1]], axis=1)  # networks x direction x time x features
             projected = np.einsum("kgoi,kgti->kgto", w_ih, sequences) + b_ih[:, :, None, :]
             size = w_hh.shape[-1]
@@ -152,21 +155,17 @@ class SequenceReader:
     def save(self, path: Path = WEIGHTS_FILE) -> None:
         meta = {**self.meta, "alpha": self.alpha, "gate": self.gate, "inputs": list(INPUTS),
                 "layers": self.network.layers}
-        arrays: dict[str, Any] = {name: value.astype(np.float32) for name, value in self.network.weights.items()}
-        with path.open("wb") as handle:
-            np.savez_compressed(handle, mean=self.mean, scale=self.scale,
-                                meta=np.array(json.dumps(meta, sort_keys=True, ensure_ascii=False)), **arrays)
+        weights = {name: value.astype(np.float32) for name, value in self.network.weights.items()}
+        save_weights(path, meta, {"mean": self.mean, "scale": self.scale, **weights})
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> SequenceReader:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            if meta.get("inputs") != list(INPUTS):
-                raise ValueError(f"{path} was trained on other inputs; retrain: lotse bench omos-train-sequence")
-            weights = {name: np.asarray(data[name], dtype=np.float64) for name in data.files
-                       if name not in ("mean", "scale", "meta")}
-            return cls(Network(weights, int(meta["layers"])), np.asarray(data["mean"], dtype=np.float64),
-                       np.asarray(data["scale"], dtype=np.float64), float(meta["alpha"]), float(meta["gate"]), meta)
+        meta, arrays = read_weights(path)
+        if meta.get("inputs") != list(INPUTS):
+            raise ValueError(f"{path} was trained on other inputs; retrain: lotse bench omos-train-sequence")
+        mean, scale = (arrays.pop(name).astype(np.float64) for name in ("mean", "scale"))
+        network = Network({name: value.astype(np.float64) for name, value in arrays.items()}, int(meta["layers"]))
+        return cls(network, mean, scale, float(meta["alpha"]), float(meta["gate"]), meta)
 
 
 def load_sequence_reader(path: Path = WEIGHTS_FILE) -> SequenceReader | None:

@@ -27,6 +27,7 @@ import numpy as np
 from knowledge.bench_omos import load_split, sentence_prf
 from knowledge.encoders import TunedQueryEncoder, search_encoder
 from knowledge.extract import VectorStore, bm25_scores
+from knowledge.reader_train import best_cut, question_score
 from knowledge.sequence_reader import WEIGHTS_FILE, Network, SequenceReader, expected_f1_run, page_inputs
 
 LANGUAGES = ("de", "en", "ar", "fr", "uk")
@@ -180,15 +181,6 @@ class Scored:
     page: float
 
 
-def question_score(reader: SequenceReader, items: Sequence[Scored], gate: float) -> float:
-    """Mean per question: answer F1, or 1 for an unanswerable question left empty."""
-    scores = []
-    for item in items:
-        picked = reader.select(item.probabilities, item.page, gate)
-        scores.append(sentence_prf(picked, item.gold)[2] if item.gold else float(not picked))
-    return statistics.fmean(scores)
-
-
 def cross_validate(items: Sequence[Labelled], config: TrainConfig,
                    log: Callable[[str], None] = print) -> tuple[float, float, dict[str, Any]]:
     """``alpha`` and ``gate`` from two folds split by page (a page's questions on one side only)."""
@@ -208,11 +200,10 @@ def cross_validate(items: Sequence[Labelled], config: TrainConfig,
     for reader, _ in held_out:
         reader.alpha = alpha
     pages = np.array([s.page for _, scored in held_out for s in scored])
-    candidates = sorted({0.0, *np.round(np.quantile(pages, np.linspace(0, 0.4, 21)), 3).tolist()})
-    objective = [statistics.fmean(question_score(r, scored, g) for r, scored in held_out) for g in candidates]
-    gate = float(candidates[int(np.argmax(objective))])
+    gate, score = best_cut(pages, lambda cut: statistics.fmean(
+        question_score((r.select(s.probabilities, s.page, cut), s.gold) for s in scored) for r, scored in held_out))
     return alpha, gate, {"cv_answer_f1": {str(a): round(100 * v, 1) for a, v in f1.items()},
-                         "cv_question_score": round(100 * max(objective), 1)}
+                         "cv_question_score": round(100 * score, 1)}
 
 
 def train(encoder: TunedQueryEncoder, config: TrainConfig | None = None, limit: int | None = None,
