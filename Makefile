@@ -29,8 +29,8 @@ install-translate: .venv/.translate-installed
 	.venv/bin/pip install $(PIP_QUIET) --no-deps -r requirements/translate.lock 2> >(grep -v 'is ignored' >&2)
 	touch $@
 
-# Optional torch, only to retrain the question encoder and the page reader (lotse bench
-# omos-train-encoder, omos-train-sequence); Lotse and its tests run both in numpy.
+# Optional torch, only to retrain the question encoders and the page reader (lotse bench
+# omos-train-encoder, omos-train-retrieval, omos-train-sequence); Lotse and its tests run them in numpy.
 install-train: .venv/.train-installed
 
 .venv/.train-installed: .venv/.installed requirements/train.lock

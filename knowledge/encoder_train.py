@@ -16,9 +16,8 @@ norms, of all 12 layers, starting from the base weights (the adapters at zero). 
 e5's temperature: the gold sentences against every other sentence of their page, plus a
 per-sentence yes/no against one learned cosine cut-off (``absolute_weight``), where the sentences
 of another question's page are all "no" (else the tuned questions found every administrative
-sentence related, and the reader answered questions asked against the wrong page). Page retrieval was
-also tried as a second loss (every page group of the district scored as ``RegionIndex`` does):
-train loss fell, dev recall did not move, so retrieval keeps the base model (``search_encoder``).
+sentence related, and the reader answered questions asked against the wrong page). Page retrieval
+has a tower of its own (``knowledge.retrieval_train``).
 The epoch kept is the best on dev (sentence ranked first); only the train split trains.
 """
 
@@ -30,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -41,6 +40,7 @@ from knowledge.extract import VectorStore
 
 LANGUAGES = ("de", "en", "ar", "fr", "uk")
 LINEAR = ("q", "k", "v", "ao", "fi", "fo")
+T = TypeVar("T")
 NORMS = ("aln", "oln")
 
 
@@ -200,48 +200,68 @@ def evaluate(tower: Any, source: E5File, items: list[Item], cache: dict[str, lis
     return {"first_sentence": round(float(np.mean(first)), 4), "mrr": round(float(np.mean(reciprocal)), 4)}
 
 
-def fit_tower(config: TrainConfig, source: E5File, train_items: list[Item], dev_items: list[Item],
-              log: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
-    """A tower trained on ``train_items``, at its best epoch on ``dev_items``."""
+def train_epochs(tower: Any, extra: list[Any], items: list[T], batch_loss: Callable[[list[T]], tuple[Any, list[float]]],
+                 evaluate: Callable[[], dict[str, float]], score: Callable[[dict[str, float]], float],
+                 config: Any, log: Callable[[str], None]) -> dict[str, Any]:
+    """AdamW with a one-cycle schedule over shuffled batches of ``items``; keeps the best dev epoch.
+
+    ``batch_loss`` gives the loss to minimise and the numbers to log for a batch, ``evaluate`` the
+    dev scores and ``score`` the one number an epoch is kept by. ``config`` needs ``epochs``,
+    ``batch``, ``learning_rate`` and ``seed``; the caller seeds torch before building ``tower``.
+    Both question towers train this way (the reader's and the retrieval one).
+    """
     import torch
 
-    torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
-    train_items = list(train_items)
-    tower = build_tower(source, config.rank)
-    cut_off = torch.nn.Parameter(torch.tensor(0.85)) if config.absolute_weight else None
-    params = [p for p in tower.parameters() if p.requires_grad] + ([cut_off] if cut_off is not None else [])
+    items = list(items)
+    params = [p for p in tower.parameters() if p.requires_grad] + extra
     optimiser = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
-    steps = config.epochs * (len(train_items) // config.batch)
+    steps = max(1, config.epochs * (len(items) // config.batch))
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, config.learning_rate, total_steps=steps, pct_start=0.1)
-    cache: dict[str, list[int]] = {}
     tower.eval()  # no dropout anywhere; eval() only documents that
-    best = {"epoch": 0, **evaluate(tower, source, dev_items, cache)}
+    best = {"epoch": 0, **evaluate()}
     log(f"epoch 0 (base): dev {best}")
     best_state = {k: v.clone() for k, v in tower.state_dict().items()}
     started = time.time()
     for epoch in range(1, config.epochs + 1):
-        rng.shuffle(train_items)
+        rng.shuffle(items)
         totals = []
-        for start in range(0, len(train_items) - config.batch + 1, config.batch):
-            chunk = train_items[start:start + config.batch]
-            ranking, absolute = losses(encode(tower, source, [i.question for i in chunk], cache), chunk,
-                                       config.temperature, cut_off)
-            loss = ranking + config.absolute_weight * absolute
+        for start in range(0, len(items) - config.batch + 1, config.batch):
+            loss, logged = batch_loss(items[start:start + config.batch])
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimiser.step()
             schedule.step()
-            totals.append((ranking.item(), absolute.item()))
-        scores = evaluate(tower, source, dev_items, cache)
-        ranking_loss, absolute_loss = np.mean(totals, axis=0)
-        log(f"epoch {epoch}: train losses {ranking_loss:.3f} / {absolute_loss:.3f}, dev {scores} "
-            f"({time.time() - started:.0f} s)")
-        if scores["first_sentence"] + scores["mrr"] > best["first_sentence"] + best["mrr"]:
+            totals.append(logged)
+        scores = evaluate()
+        losses_logged = " / ".join(f"{v:.3f}" for v in np.mean(totals, axis=0)) if totals else "-"
+        log(f"epoch {epoch}: train losses {losses_logged}, dev {scores} ({time.time() - started:.0f} s)")
+        if score(scores) > score(best):
             best = {"epoch": epoch, **scores}
             best_state = {k: v.clone() for k, v in tower.state_dict().items()}
     tower.load_state_dict(best_state)
+    return best
+
+
+def fit_tower(config: TrainConfig, source: E5File, train_items: list[Item], dev_items: list[Item],
+              log: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
+    """A tower trained on ``train_items``, at its best epoch on ``dev_items`` (sentence first + MRR)."""
+    import torch
+
+    torch.manual_seed(config.seed)
+    tower = build_tower(source, config.rank)
+    cut_off = torch.nn.Parameter(torch.tensor(0.85)) if config.absolute_weight else None
+    cache: dict[str, list[int]] = {}
+
+    def batch_loss(chunk: list[Item]) -> tuple[Any, list[float]]:
+        ranking, absolute = losses(encode(tower, source, [i.question for i in chunk], cache), chunk,
+                                   config.temperature, cut_off)
+        return ranking + config.absolute_weight * absolute, [ranking.item(), absolute.item()]
+
+    best = train_epochs(tower, [cut_off] if cut_off is not None else [], train_items, batch_loss,
+                        lambda: evaluate(tower, source, dev_items, cache),
+                        lambda scores: scores["first_sentence"] + scores["mrr"], config, log)
     return tower, best
 
 

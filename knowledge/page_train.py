@@ -96,6 +96,21 @@ def reading_vectors(answerer: PageAnswerer, split: str, language: str, texts: li
     return encode_questions(encoder, texts, f"omos-{split}-{language}")
 
 
+def retrieval_vectors(answerer: PageAnswerer, split: str, language: str, texts: list[str]) -> np.ndarray | None:
+    """The questions as the retrieval tower finds pages (train: held-out towers); None without the tower.
+
+    With the final tower's vectors the train questions' pages would score higher, with a wider
+    margin, than a new question's: the calibration would trust page score and margin too much.
+    """
+    if answerer.retrieval is None:
+        return None
+    if split == "train":
+        from knowledge.encoder_train import load_held_out
+
+        return load_held_out(answerer.retrieval, language, texts)
+    return encode_questions(answerer.retrieval, texts, f"omos-{split}-{language}")
+
+
 def collect(split: str, languages: Sequence[str], answerer: PageAnswerer, regions: dict[str, RegionPages],
             with_offtopic: bool = True) -> Rows:
     """Feature rows of every question whose top page yields sentences (the only ones decided on)."""
@@ -108,10 +123,12 @@ def collect(split: str, languages: Sequence[str], answerer: PageAnswerer, region
         every = load_split(split, lang)
         all_vectors = encode_questions(answerer.encoder, [r.question for r in every], f"omos-{split}-{lang}")
         all_readings = reading_vectors(answerer, split, lang, [r.question for r in every])
+        all_retrievals = retrieval_vectors(answerer, split, lang, [r.question for r in every])
         kept = [i for i, r in enumerate(every) if r.city in regions and r.page_id in groups]
         rows, vectors, readings = [every[i] for i in kept], all_vectors[kept], all_readings[kept]
-        for row, vector, reading in zip(rows, vectors, readings, strict=True):
-            found = answerer.candidate(regions[row.city], row.question, vector, lang, reading)
+        retrievals = [None if all_retrievals is None else all_retrievals[i] for i in kept]
+        for row, vector, reading, retrieval in zip(rows, vectors, readings, retrievals, strict=True):
+            found = answerer.candidate(regions[row.city], row.question, vector, lang, reading, retrieval)
             if found is None or not found.picked:
                 continue
             feats.append(found.features)
@@ -123,9 +140,11 @@ def collect(split: str, languages: Sequence[str], answerer: PageAnswerer, region
             items = sorted(concept.items())
             vectors = encode_questions(answerer.encoder, [text for _, text in items], f"offtopic-{number}")
             readings = encode_questions(answerer.extractor.encoder, [text for _, text in items], f"offtopic-{number}")
-            for (lang, text), vector, reading in zip(items, vectors, readings, strict=True):
+            finding = (encode_questions(answerer.retrieval, [text for _, text in items], f"offtopic-{number}")
+                       if answerer.retrieval is not None else [None] * len(items))
+            for (lang, text), vector, reading, retrieval in zip(items, vectors, readings, finding, strict=True):
                 for loaded in regions.values():
-                    found = answerer.candidate(loaded, text, vector, lang, reading)
+                    found = answerer.candidate(loaded, text, vector, lang, reading, retrieval)
                     if found is None or not found.picked:
                         continue
                     feats.append(found.features)
@@ -191,6 +210,8 @@ def train(languages: Sequence[str], encoder: Encoder, districts: Sequence[str] |
         "dev": report(calibration, dev_rows, count("dev")),
         "offtopic_held_out": {"asked": tested, "answered": leaked},
         "encoder": encoder.name,
+        "reader": answerer.extractor.encoder.name,
+        "retrieval": answerer.retrieval.name if answerer.retrieval is not None else None,
     }
     return calibration, calibration.meta
 

@@ -43,9 +43,9 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.bench_omos import LEAD_CHARS, RegionIndex, centre_query, page_group
+from knowledge.bench_omos import LEAD_CHARS, RegionIndex, centre_query, mix_scores, page_group
 from knowledge.cache import cache_key, cached_vectors, text_key
-from knowledge.encoders import Encoder, passage_name, reader_encoder
+from knowledge.encoders import Encoder, passage_name, reader_encoder, retrieval_encoder
 from knowledge.extract import Extractor, ExtractParams
 from knowledge.integreat import Page, load_integreat_pages, sources_dir
 from lotse.languages import fallback_chain
@@ -168,6 +168,8 @@ class PageAnswerer:
         self.encoder = encoder  # finds the page (and is the knowledge base's: one question vector for both)
         # reads it: the question encoder fine-tuned for answer sentences, when shipped
         self.extractor = Extractor(reader_encoder(encoder), params)
+        # finds it with the base model: mixed with the tower fine-tuned for page retrieval, when shipped
+        self.retrieval = retrieval_encoder(encoder)
         self.calibration = calibration or PageCalibration.load()
         # Trained, the calibration decides whether the page answers (it knows the page's language
         # may not be the question's); the extraction's own no-answer cut-off is for the untrained case.
@@ -228,16 +230,20 @@ class PageAnswerer:
         self._query_means = means
 
     def candidate(self, loaded: RegionPages, text: str, query_vector: np.ndarray, language: str,
-                  reading: np.ndarray | None = None) -> Candidate | None:
+                  reading: np.ndarray | None = None, retrieval: np.ndarray | None = None) -> Candidate | None:
         """The best page's version to show, its picked sentences and the calibration features.
 
-        ``reading``: the question as the extractor reads it, when the caller has it (training the
-        calibration passes train questions' held-out vectors; the tuned encoder fitted those).
+        ``reading`` and ``retrieval``: the question as the extractor reads it and as the retrieval
+        tower finds pages, when the caller has them (training the calibration passes train
+        questions' held-out vectors; the tuned encoders fitted those).
         """
         if not loaded.pages:
             return None
         centred = centre_query(query_vector, self.query_means, language)
-        best = loaded.index.group_scores(loaded.index.page_scores(centred, text))
+        if retrieval is None and self.retrieval is not None:
+            retrieval = self.retrieval.encode_queries([text])[0]
+        base, other = loaded.index.both_scores(centred, text, retrieval)
+        best = base if other is None else mix_scores(base, other)
         ranked = sorted(best, key=lambda g: -best[g])
         versions = loaded.by_group[ranked[0]]
         chosen = next(code for code in [*fallback_chain(language), *sorted(versions)] if code in versions)
@@ -255,11 +261,15 @@ class PageAnswerer:
         read = self.extractor.read(text, reading, [page.title or "-", *page.sentences], titled, no_answer,
                                    CHAT_THRESHOLD, search_vector=query_vector, limit=MAX_SENTENCES)
         picked = [i - 1 for i in read.picked if i > 0]
-        second = best[ranked[1]] if len(ranked) > 1 else best[ranked[0]] - 1.0
+        # The base model's scores, also when the retrieval tower helped rank: a tower's cosines have
+        # a scale of their own (the held-out towers' train questions scored 0.66, the final tower's dev
+        # questions 0.49), so the calibration would learn a page score the shipped tower never gives.
+        top = base[ranked[0]]
+        second = max((base[g] for g in ranked[1:]), default=top - 1.0)
         features = np.array([
             float(cosines.max()) if cosines.size else 0.0,
-            best[ranked[0]],
-            best[ranked[0]] - second,
+            top,
+            top - second,
             float(page.language != language),
             read.answers,
         ])

@@ -85,6 +85,12 @@ def _bench_omos_train_encoder(args: argparse.Namespace) -> int:
     return train_command(args)
 
 
+def _bench_omos_train_retrieval(args: argparse.Namespace) -> int:
+    from knowledge.retrieval_train import train_command
+
+    return train_command(args)
+
+
 def _bench_omos_train_sequence(args: argparse.Namespace) -> int:
     from knowledge.sequence_train import train_command
 
@@ -247,6 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--epochs", type=int, default=None, help="default: knowledge.encoder_train.TrainConfig")
     tune.add_argument("--out", default=None, help="default: knowledge/e5-query-adapters.npz")
     tune.set_defaults(func=_bench_omos_train_encoder)
+    retrieval = bench_sub.add_parser("omos-train-retrieval", help="fine-tune a question encoder for page retrieval "
+                                     "on the OMoS-QA train split (knowledge/e5-retrieval-adapters.npz; needs torch)")
+    retrieval.add_argument("--epochs", type=int, default=None, help="default: knowledge.retrieval_train.TrainConfig")
+    retrieval.add_argument("--out", default=None, help="default: knowledge/e5-retrieval-adapters.npz")
+    retrieval.set_defaults(func=_bench_omos_train_retrieval)
     sequence = bench_sub.add_parser("omos-train-sequence", help="train the page reader on the OMoS-QA train split "
                                     "(knowledge/sequence-reader.npz; needs torch: make install-train)")
     sequence.add_argument("--epochs", type=int, default=None, help="default: knowledge.sequence_train.TrainConfig")

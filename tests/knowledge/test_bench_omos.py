@@ -65,9 +65,9 @@ def test_loaders_on_a_tiny_split(tmp_path: Path) -> None:
 
 def test_markdown_table_has_one_row_per_language() -> None:
     result = LanguageResult("de", 2, 1, 1.0, 1.0, {"precision": 0.5, "recall": 0.5, "f1": 0.5, "no_answer_f1": 1.0},
-                            3.0, 4.0)
+                            3.0, 4.0, recall3_all=0.5, retrieval_all=2)
     table = markdown_table([result])
-    assert table.splitlines()[-1].startswith("| de | 2 | 1 | 1.000 | 1.000 | 50.0")
+    assert table.splitlines()[-1].startswith("| de | 2 | 1 | 1.000 | 1.000 | 0.500 | 50.0")
 
 
 @pytest.mark.skipif(not (omos_dir() / "splits").is_dir(), reason="shared OMoS-QA data not present")

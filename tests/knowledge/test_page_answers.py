@@ -214,3 +214,29 @@ def test_chat_action_answers_from_the_pages_of_the_sessions_region(augsburg: Ans
     [message] = [m.get("custom") or m for m in dispatcher.messages]
     assert "same rights" in message["text"] and message["language"] == "en"
     assert message["sources"][0]["url"].startswith("https://admin.integreat-app.de/lkaugsburg/en/")
+
+
+def test_a_page_the_retrieval_tower_ranked_first_is_judged_by_the_base_models_scores(
+        augsburg: Answerer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The calibration learned page score and margin from the base model: a tower's cosines have their own scale."""
+    import knowledge.bench_omos
+    from knowledge.bench_omos import centre_query
+
+    pages = augsburg.pages
+    assert pages is not None
+    loaded = pages.region_pages("lkaugsburg")
+    assert loaded is not None and loaded.index.titles is not None
+    text = "Wer berät Leistungsempfänger kostenlos zu ihrem Energieverbrauch?"
+    vector = pages.encoder.encode_queries([text])[0]
+    base = loaded.index.group_scores(loaded.index.page_scores(centre_query(vector, pages.query_means, "de"), text))
+    liked_least = min(base, key=lambda g: base[g])
+    towards = loaded.index.titles[loaded.by_group[liked_least]["de"]]  # a "tower" vector at that page's title
+    monkeypatch.setattr(knowledge.bench_omos, "RETRIEVAL_MIX", 0.0)  # rank by the tower alone
+    found = pages.candidate(loaded, text, vector, "de", retrieval=towards)
+    assert found is not None and found.group == liked_least
+    others = max(score for group, score in base.items() if group != liked_least)
+    assert found.features[1] == pytest.approx(base[liked_least])
+    assert found.features[2] == pytest.approx(base[liked_least] - others) and found.features[2] < 0
+    monkeypatch.setattr(knowledge.bench_omos, "RETRIEVAL_MIX", 1.0)  # the base model alone: its favourite
+    found = pages.candidate(loaded, text, vector, "de", retrieval=towards)
+    assert found is not None and found.group == max(base, key=lambda g: base[g]) and found.features[2] > 0
