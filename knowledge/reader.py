@@ -43,9 +43,54 @@ FEATURES = (
 _CONTACT = re.compile(r"@|https?://|www\.|\+?\d[\d /-]{6,}\d")
 
 
+@dataclass(frozen=True)
+class PageLayout:
+    """The question-independent part of a page's features, computed once per page.
+
+    The page reader reads every page under two question vectors (tuned and base); section
+    centroids, neighbourhood means and the text checks were computed twice, about half of the
+    ~11 ms ``page_inputs`` took on a page of 150 sentences.
+    """
+
+    vectors: np.ndarray  # as given (float32): similarities between sentences keep their precision
+    chars: np.ndarray
+    heading: np.ndarray
+    colon: np.ndarray
+    digit: np.ndarray
+    contact: np.ndarray
+    section: np.ndarray  # section number of each sentence (a heading-like sentence opens one)
+    sections: np.ndarray  # the section numbers present, sorted
+    centroids: list[np.ndarray]  # unit mean vector of each section
+    context1: np.ndarray  # unit mean of each sentence with one neighbour each side
+    context2: np.ndarray  # ... with two
+
+    @classmethod
+    def of(cls, sentence_vectors: np.ndarray, sentences: Sequence[str]) -> PageLayout:
+        stripped = [s.strip() for s in sentences]
+        heading = np.array([1.0 if len(s) < 60 and not _HEADING_END.search(s) else 0.0 for s in stripped])
+        section = np.cumsum(heading)
+        sections = np.unique(section)
+        return cls(
+            sentence_vectors,
+            np.array([len(s) for s in stripped], dtype=np.float64),
+            heading,
+            np.array([1.0 if s.endswith(":") else 0.0 for s in stripped]),
+            np.array([1.0 if any(ch.isdigit() for ch in s) else 0.0 for s in stripped]),
+            np.array([1.0 if _CONTACT.search(s) else 0.0 for s in stripped]),
+            section, sections,
+            [_unit(sentence_vectors[section == s].mean(0)) for s in sections],
+            _context_means(sentence_vectors, 1),
+            _context_means(sentence_vectors, 2),
+        )
+
+
 def sentence_features(query_vector: np.ndarray, sentence_vectors: np.ndarray, sentences: Sequence[str],
-                      bm25: np.ndarray) -> np.ndarray:
-    """One row of ``FEATURES`` per sentence (vectors L2-normalised, as the encoders return them)."""
+                      bm25: np.ndarray, layout: PageLayout | None = None) -> np.ndarray:
+    """One row of ``FEATURES`` per sentence (vectors L2-normalised, as the encoders return them).
+
+    Pass the page's ``layout`` when reading the same page under several question vectors.
+    """
+    page = layout if layout is not None else PageLayout.of(sentence_vectors, sentences)
     n = len(sentences)
     query = query_vector.astype(np.float64)
     c = sentence_vectors.astype(np.float64) @ query
@@ -56,35 +101,30 @@ def sentence_features(query_vector: np.ndarray, sentence_vectors: np.ndarray, se
     rank[np.argsort(-c, kind="stable")] = np.arange(n)
     lexical = bm25 / bm25.max() if bm25.size and bm25.max() > 0 else np.zeros(n)
     position = np.arange(n)
-    stripped = [s.strip() for s in sentences]
-    chars = np.array([len(s) for s in stripped], dtype=np.float64)
-    heading = np.array([1.0 if len(s) < 60 and not _HEADING_END.search(s) else 0.0 for s in stripped])
-    colon = np.array([1.0 if s.endswith(":") else 0.0 for s in stripped])
     padded = np.concatenate([[best - 0.2], c, [best - 0.2]])
     wide = np.concatenate([[c.min()] * 2, c, [c.min()] * 2])
     windows = np.stack([wide[k:k + n] for k in range(5)])
     distance = (position - top) / 10.0
-    section = np.cumsum(heading)  # a heading-like sentence opens a section
-    section_best = np.array([c[section == s].max() for s in section])
-    context1 = _context_cosines(sentence_vectors, query, 1)
-    context2 = _context_cosines(sentence_vectors, query, 2)
-    sections = np.unique(section)
-    centroid_cos = np.array([_unit(sentence_vectors[section == s].mean(0)) @ query for s in sections])
-    section_cos = centroid_cos[np.searchsorted(sections, section)]
+    section, sections = page.section, page.sections
+    place = np.searchsorted(sections, section)  # each sentence's section, as an index into ``sections``
+    section_max = np.full(len(sections), -np.inf)
+    np.maximum.at(section_max, place, c)
+    section_best = section_max[place]
+    centroid_cos = np.array([centroid @ query for centroid in page.centroids])
+    section_cos = centroid_cos[place]
     section_rank = np.empty(len(sections))
     section_rank[np.argsort(-centroid_cos, kind="stable")] = np.arange(len(sections))
     columns = [
         c, c - best, z, rank / n, (rank == 0).astype(float), (rank < 3).astype(float), lexical,
-        position / n, np.full(n, np.log(n)), np.log1p(chars) / 5, heading, colon,
+        position / n, np.full(n, np.log(n)), np.log1p(page.chars) / 5, page.heading, page.colon,
         padded[:-2] - best, padded[2:] - best, windows.max(0) - best, windows.mean(0) - best,
         np.clip(distance, -3, 3), np.minimum(np.abs(distance), 3),
         sentence_vectors @ sentence_vectors[top], sentence_vectors @ sentence_vectors[0],
         section_best - best, (section == section[top]).astype(float),
         (position == 0).astype(float), (position == n - 1).astype(float),
-        context1 - best, context2 - best, section_cos - best,
-        section_rank[np.searchsorted(sections, section)] / len(sections),
-        np.array([1.0 if any(ch.isdigit() for ch in s) else 0.0 for s in stripped]),
-        np.array([1.0 if _CONTACT.search(s) else 0.0 for s in stripped]),
+        page.context1 @ query - best, page.context2 @ query - best, section_cos - best,
+        section_rank[place] / len(sections),
+        page.digit, page.contact,
     ]
     return np.stack(columns, axis=1).astype(np.float32)
 
@@ -93,15 +133,15 @@ def _unit(vector: np.ndarray) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-9)
 
 
-def _context_cosines(sentence_vectors: np.ndarray, query: np.ndarray, reach: int) -> np.ndarray:
-    """Cosine of the question with the mean of each sentence and its ``reach`` neighbours each side."""
+def _context_means(sentence_vectors: np.ndarray, reach: int) -> np.ndarray:
+    """The unit mean of each sentence and its ``reach`` neighbours each side."""
     n = len(sentence_vectors)
     cumulative = np.concatenate([np.zeros((1, sentence_vectors.shape[1])), np.cumsum(sentence_vectors, 0)])
     first = np.maximum(np.arange(n) - reach, 0)
     last = np.minimum(np.arange(n) + reach + 1, n)
     means = (cumulative[last] - cumulative[first]) / (last - first)[:, None]
     means /= np.clip(np.linalg.norm(means, axis=1, keepdims=True), 1e-9, None)
-    return means @ query
+    return means
 
 
 def windowed(features: np.ndarray, window: int = WINDOW) -> np.ndarray:

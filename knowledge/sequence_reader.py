@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.reader import FEATURES, read_weights, save_weights, sentence_features
+from knowledge.reader import FEATURES, PageLayout, read_weights, save_weights, sentence_features
 
 WEIGHTS_FILE = Path(__file__).resolve().parent / "sequence-reader.npz"
 INPUTS = (*(f"tuned_{f}" for f in FEATURES), *(f"base_{f}" for f in FEATURES),
@@ -38,13 +38,14 @@ INPUTS = (*(f"tuned_{f}" for f in FEATURES), *(f"base_{f}" for f in FEATURES),
 def page_inputs(tuned_vector: np.ndarray, base_vector: np.ndarray, sentence_vectors: np.ndarray,
                 sentences: Sequence[str], bm25: np.ndarray) -> np.ndarray:
     """One row of ``INPUTS`` per sentence (question vectors from the tuned and the base encoder)."""
+    layout = PageLayout.of(sentence_vectors, sentences)
     vectors = sentence_vectors.astype(np.float64)
     neighbours = np.sum(vectors[1:] * vectors[:-1], axis=1)
     previous = np.concatenate([[0.0], neighbours])
     following = np.concatenate([neighbours, [0.0]])
     return np.concatenate([
-        sentence_features(tuned_vector, sentence_vectors, sentences, bm25),
-        sentence_features(base_vector, sentence_vectors, sentences, bm25),
+        sentence_features(tuned_vector, sentence_vectors, sentences, bm25, layout),
+        sentence_features(base_vector, sentence_vectors, sentences, bm25, layout),
         np.stack([previous, following], axis=1).astype(np.float32),
     ], axis=1)
 

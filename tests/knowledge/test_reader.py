@@ -11,6 +11,7 @@ from knowledge.reader import (
     FEATURES,
     WEIGHTS_FILE,
     Example,
+    PageLayout,
     Reader,
     TrainConfig,
     best_run,
@@ -43,6 +44,28 @@ def test_features_have_one_row_per_sentence_and_mark_the_best_one() -> None:
     assert features[:, column["is_best"]].tolist() == [0, 1, 0, 0, 0]
     assert features[2, column["ends_with_colon"]] == 1 and features[0, column["heading_like"]] == 1
     assert windowed(features).shape == (5, 5 * (len(FEATURES) + 1))
+
+
+def test_section_features_follow_the_headings_and_a_shared_layout_changes_nothing() -> None:
+    rng = np.random.default_rng(3)
+    sentences = ["Anmeldung", "Im Rathaus.", "Mit Termin.", "Kosten", "Es kostet 10 Euro.", "Bar oder mit Karte."]
+    vectors = unit_rows(rng, len(sentences))
+    query = vectors[4] * 0.8 + unit_rows(rng, 1)[0] * 0.2
+    query /= np.linalg.norm(query)
+    features = sentence_features(query, vectors, sentences, np.zeros(6))
+    column = {name: i for i, name in enumerate(FEATURES)}
+    cosines = vectors.astype(np.float64) @ query.astype(np.float64)
+    sections = [[0, 1, 2], [3, 4, 5]]  # "Anmeldung" and "Kosten" open a section each
+    expected = [max(cosines[s]) - cosines.max() for s in sections for _ in s]
+    np.testing.assert_allclose(features[:, column["section_best_minus_best"]], expected, atol=1e-6)
+    assert features[:, column["in_best_section"]].tolist() == [0, 0, 0, 1, 1, 1]
+    assert features[:, column["section_cosine_rank_share"]].tolist() == [0.5, 0.5, 0.5, 0, 0, 0]
+    assert features[:, column["has_digit"]].tolist() == [0, 0, 0, 0, 1, 0]
+    other = unit_rows(rng, 1)[0]
+    layout = PageLayout.of(vectors, sentences)
+    for vector in (query, other):  # the page reader reads one page under two question vectors
+        np.testing.assert_array_equal(sentence_features(vector, vectors, sentences, np.zeros(6), layout),
+                                      sentence_features(vector, vectors, sentences, np.zeros(6)))
 
 
 def test_training_learns_that_answers_sit_around_the_best_sentence() -> None:
